@@ -1,0 +1,260 @@
+import crypto from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { ValidateFunction } from 'ajv';
+import { type Db, type Queryable, isUuid, withTransaction } from '../store/db.js';
+import { ConflictError, type FieldError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { didYouMean } from '../lib/did-you-mean.js';
+import { compile, toFieldErrors } from '../lib/json-schema.js';
+import { type Page, type PageRequest, keysetClause, toPage } from '../lib/pagination.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+import { MASK, joinSecrets, maskConfig, maskedPaths, restoreMasked, secretPaths, splitSecrets } from '../secrets/secret-fields.js';
+import { warehouses } from '../warehouses/registry.js';
+import type { WarehouseConfig, WarehouseDefinition } from '../warehouses/types.js';
+import type { Principal } from '../tenancy/service.js';
+import { findDependents } from '../store/dependents.js';
+import type { Invalidation } from '../store/invalidation.js';
+
+export type SourceStatus = 'pending' | 'connected' | 'error';
+
+/** The source object of the API (000_* "Source Object"), config masked. */
+export interface SourceView {
+  id: string;
+  workspace_id: string;
+  name: string;
+  source_type: string;
+  config: WarehouseConfig;
+  connection_id: string | null;
+  status: SourceStatus;
+  status_error: string;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface SourceRow extends Omit<SourceView, 'config'> {
+  config: WarehouseConfig;
+  secret_config: string | null;
+  secret_keys: string[];
+}
+
+export interface CreateSourceInput {
+  name: string;
+  source_type: string;
+  config: WarehouseConfig;
+  connection_id?: string | null | undefined;
+}
+
+export interface UpdateSourceInput {
+  name?: string | undefined;
+  config?: WarehouseConfig | undefined;
+  connection_id?: string | null | undefined;
+}
+
+const COLUMNS = `id, workspace_id, name, source_type, config, secret_config, secret_keys, connection_id,
+  status, status_error, created_by, created_at, updated_at`;
+
+interface TypeInfo {
+  def: WarehouseDefinition;
+  validate: ValidateFunction;
+  secrets: string[];
+}
+
+const typeInfo = new Map<string, TypeInfo>(
+  warehouses.map((def) => [def.type, { def, validate: compile(def.configSchema), secrets: secretPaths(def.configSchema) }]),
+);
+
+export function sourceTypeInfo(type: string): TypeInfo | undefined {
+  return typeInfo.get(type);
+}
+
+/** The associated data that binds a source's ciphertext to its row. */
+const aad = (id: string) => `sources:${id}`;
+
+export class SourcesService {
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+    private readonly invalidation?: Invalidation,
+  ) {}
+
+  /** After a commit: this process drops its cached reads at once (others hear the trigger). */
+  private changed(workspaceId: string): void {
+    this.invalidation?.publish(`workspace:${workspaceId}`);
+  }
+
+  toView(row: SourceRow): SourceView {
+    return {
+      id: row.id,
+      workspace_id: row.workspace_id,
+      name: row.name,
+      source_type: row.source_type,
+      config: maskConfig(row.config, row.secret_keys),
+      connection_id: row.connection_id,
+      status: row.status,
+      status_error: row.status_error,
+      created_by: row.created_by,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+
+  async list(workspaceId: string, page: PageRequest): Promise<Page<SourceView>> {
+    const ks = keysetClause(page, 2);
+    const { rows } = await this.db.query<SourceRow>(
+      `SELECT ${COLUMNS} FROM sources WHERE workspace_id = $1 AND ${ks.where} ORDER BY created_at, id LIMIT ${page.limit + 1}`,
+      [workspaceId, ...ks.params],
+    );
+    const p = toPage(rows, page.limit);
+    return { items: p.items.map((r) => this.toView(r)), next: p.next };
+  }
+
+  async get(workspaceId: string, id: string): Promise<SourceView> {
+    return this.toView(await this.row(this.db, workspaceId, id));
+  }
+
+  private async row(q: Queryable, workspaceId: string, id: string, forUpdate = false): Promise<SourceRow> {
+    if (!isUuid(id)) throw new NotFoundError('source not found');
+    const { rows } = await q.query<SourceRow>(
+      `SELECT ${COLUMNS} FROM sources WHERE id = $1 AND workspace_id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+      [id, workspaceId],
+    );
+    if (!rows[0]) throw new NotFoundError('source not found');
+    return rows[0];
+  }
+
+  /** The full config with secrets decrypted, for drivers only. Never returned by the API. */
+  async resolveConfig(workspaceId: string, id: string): Promise<{ source: SourceView; config: WarehouseConfig }> {
+    const row = await this.row(this.db, workspaceId, id);
+    return { source: this.toView(row), config: this.fullConfig(row) };
+  }
+
+  private fullConfig(row: SourceRow): WarehouseConfig {
+    const secrets = row.secret_config ? (JSON.parse(this.box.open(row.secret_config, aad(row.id))) as Record<string, unknown>) : {};
+    return joinSecrets(row.config, secrets);
+  }
+
+  async create(p: Principal, workspaceId: string, input: CreateSourceInput): Promise<SourceView> {
+    const info = this.typeOf(input.source_type);
+    const errors: FieldError[] = maskedPaths(input.config, info.secrets).map((path) => ({
+      field: `config.${path}`,
+      message: `is the mask "${MASK}" shown in responses; send the real value`,
+    }));
+    if (errors.length) throw new ValidationError(errors);
+    const config = structuredClone(input.config);
+    const connectionId = input.connection_id ?? null;
+    await this.checkConnection(this.db, workspaceId, connectionId, info.def.type);
+    this.validateConfig(info, config);
+
+    const id = crypto.randomUUID();
+    const { plain, secrets } = splitSecrets(config, info.secrets);
+    const { rows } = await this.db.query<SourceRow>(
+      `INSERT INTO sources (id, workspace_id, name, source_type, config, secret_config, secret_keys, connection_id, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+      [id, workspaceId, input.name, info.def.type, plain, this.seal(id, secrets), Object.keys(secrets), connectionId, p.accountId],
+    );
+    this.changed(workspaceId);
+    return this.toView(rows[0]!);
+  }
+
+  async update(workspaceId: string, id: string, patch: UpdateSourceInput): Promise<SourceView> {
+    const view = await withTransaction(this.db, async (tx) => {
+      const row = await this.row(tx, workspaceId, id, true);
+      const info = this.typeOf(row.source_type);
+      const stored = this.fullConfig(row);
+      let config = stored;
+      if (patch.config !== undefined) config = this.mergeConfig(info, stored, patch.config);
+      const connectionId = patch.connection_id === undefined ? row.connection_id : patch.connection_id;
+      if (connectionId !== row.connection_id) await this.checkConnection(tx, workspaceId, connectionId, info.def.type);
+      this.validateConfig(info, config);
+
+      const changed = !isDeepStrictEqual(config, stored) || connectionId !== row.connection_id;
+      const { plain, secrets } = splitSecrets(config, info.secrets);
+      const { rows } = await tx.query<SourceRow>(
+        `UPDATE sources SET name = $3, config = $4, secret_config = $5, secret_keys = $6, connection_id = $7,
+                status = CASE WHEN $8 THEN 'pending' ELSE status END,
+                status_error = CASE WHEN $8 THEN '' ELSE status_error END,
+                updated_at = now()
+          WHERE id = $1 AND workspace_id = $2 RETURNING ${COLUMNS}`,
+        [id, workspaceId, patch.name ?? row.name, plain, this.seal(id, secrets), Object.keys(secrets), connectionId, changed],
+      );
+      return this.toView(rows[0]!);
+    });
+    this.changed(workspaceId);
+    return view;
+  }
+
+  async delete(workspaceId: string, id: string): Promise<void> {
+    await withTransaction(this.db, async (tx) => {
+      await this.row(tx, workspaceId, id, true);
+      const dependents = await findDependents(tx, 'sources', id);
+      if (dependents.length) {
+        throw new ConflictError(`the source cannot be deleted while ${describeDependents(dependents)} use it; delete them or point them at another source first`, {
+          dependents,
+        });
+      }
+      await tx.query('DELETE FROM sources WHERE id = $1', [id]);
+    });
+    this.changed(workspaceId);
+  }
+
+  private typeOf(type: string): TypeInfo {
+    const info = typeInfo.get(type);
+    if (info?.def.creatableViaApi) return info;
+    const creatable = warehouses.filter((w) => w.creatableViaApi).map((w) => w.type);
+    const hint = didYouMean(type, creatable);
+    throw new ValidationError([
+      { field: 'source_type', message: `must be one of: ${creatable.join(', ')}${hint ? `; did you mean "${hint}"?` : ''}` },
+    ]);
+  }
+
+  /**
+   * PUT semantics for config: fields sent replace the stored ones, fields left out keep their
+   * value, `null` removes a field, and a secret sent back as the mask keeps the stored secret.
+   * So GET -> edit -> PUT round-trips without the client ever seeing a secret.
+   */
+  private mergeConfig(info: TypeInfo, stored: WarehouseConfig, incoming: WarehouseConfig): WarehouseConfig {
+    const merged: WarehouseConfig = { ...stored };
+    for (const [key, value] of Object.entries(incoming)) {
+      if (value === null) delete merged[key];
+      else merged[key] = structuredClone(value);
+    }
+    const errors: FieldError[] = restoreMasked(merged, stored, info.secrets).map((path) => ({
+      field: `config.${path}`,
+      message: `is the mask "${MASK}" but no value is stored; send the real value`,
+    }));
+    if (errors.length) throw new ValidationError(errors);
+    return merged;
+  }
+
+  private validateConfig(info: TypeInfo, config: WarehouseConfig): void {
+    if (!info.validate(config)) throw new ValidationError(toFieldErrors(info.validate.errors, 'config'));
+    const semantic = info.def.validateConfig?.(config) ?? [];
+    if (semantic.length) throw new ValidationError(semantic);
+  }
+
+  private seal(id: string, secrets: Record<string, unknown>): string | null {
+    return Object.keys(secrets).length ? this.box.seal(JSON.stringify(secrets), aad(id)) : null;
+  }
+
+  /** A shared connection must exist in the workspace's organization and be of the same type. */
+  private async checkConnection(q: Queryable, workspaceId: string, connectionId: string | null, type: string): Promise<void> {
+    if (connectionId === null) return;
+    const notFound = new ValidationError([{ field: 'connection_id', message: 'does not name a shared connection of this organization' }]);
+    if (!isUuid(connectionId)) throw notFound;
+    const { rows } = await q.query<{ connection_type: string }>(
+      `SELECT c.connection_type FROM connections c JOIN workspaces w ON w.organization_id = c.organization_id
+        WHERE c.id = $1 AND w.id = $2`,
+      [connectionId, workspaceId],
+    );
+    if (!rows[0]) throw notFound;
+    if (rows[0].connection_type !== type) {
+      throw new ValidationError([{ field: 'connection_id', message: `names a ${rows[0].connection_type} connection, but source_type is ${type}` }]);
+    }
+  }
+}
+
+function describeDependents(deps: { kind: string; id: string; name: string }[]): string {
+  const byKind = new Map<string, string[]>();
+  for (const d of deps) byKind.set(d.kind, [...(byKind.get(d.kind) ?? []), `"${d.name}" (${d.id})`]);
+  return [...byKind].map(([kind, names]) => `${names.length} ${kind}${names.length === 1 ? '' : 's'} (${names.join(', ')})`).join(' and ');
+}

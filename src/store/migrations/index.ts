@@ -1,0 +1,14 @@
+import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_invalidation.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Append only: a released migration is never edited, a change is a new entry. */
+export const migrations: Migration[] = [
+  { version: 1, ...m0001 },
+  { version: 2, ...m0002 },
+];

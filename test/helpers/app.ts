@@ -1,0 +1,84 @@
+import crypto from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { createLogger } from '../../src/logger.js';
+import { SecretBox } from '../../src/secrets/secret-box.js';
+import { type Role, TenancyService } from '../../src/tenancy/service.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  database: TestDatabase;
+  tenancy: TenancyService;
+  box: SecretBox;
+  /** Every log line written while the app ran. */
+  logs: string[];
+  workspaceId: string;
+  organizationId: string;
+  token: string;
+  request(method: InjectOptions['method'], url: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  /** A new account with its token, in this organization (or a new one). */
+  account(role: Role, opts?: { workspaceId?: string; organizationId?: string }): Promise<{ token: string; accountId: string }>;
+  close(): Promise<void>;
+}
+
+export async function setupApp(opts: { database?: TestDatabase; key?: Buffer } = {}): Promise<TestApp> {
+  const database = opts.database ?? (await createTestDatabase());
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(...chunk.toString().split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const logger = createLogger('debug', sink);
+  const box = new SecretBox(opts.key ?? crypto.randomBytes(32));
+  const app = await buildApp({ db: database.db, box, logger });
+  const tenancy = new TenancyService(database.db);
+  const boot = (await tenancy.bootstrap()) ?? (await existingBootstrap(tenancy, database));
+
+  const t: TestApp = {
+    app,
+    database,
+    tenancy,
+    box,
+    logs,
+    workspaceId: boot.workspaceId,
+    organizationId: boot.organizationId,
+    token: boot.token,
+    request: (method, url, opts = {}) => {
+      const headers: Record<string, string> = { ...opts.headers };
+      const token = opts.token === undefined ? boot.token : opts.token;
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      return app.inject({
+        method,
+        url,
+        headers,
+        ...(opts.body === undefined ? {} : typeof opts.body === 'string' ? { payload: opts.body } : { payload: opts.body as object }),
+      });
+    },
+    account: async (role, opts = {}) => {
+      const orgId = opts.organizationId ?? boot.organizationId;
+      const accountId = await tenancy.createAccount(orgId, { name: `${role}-${crypto.randomUUID()}`, role });
+      if (opts.workspaceId) await tenancy.addMember(opts.workspaceId, accountId);
+      const { token } = await tenancy.createToken(accountId, 'test');
+      return { token, accountId };
+    },
+    close: async () => {
+      await app.close();
+      if (!opts.database) await database.drop();
+    },
+  };
+  return t;
+}
+
+/** A second app on the same database reuses the first one's organization and workspace. */
+async function existingBootstrap(tenancy: TenancyService, database: TestDatabase) {
+  const { rows } = await database.db.query<{ id: string; organization_id: string }>('SELECT id, organization_id FROM workspaces ORDER BY created_at LIMIT 1');
+  const accountId = await tenancy.createAccount(rows[0]!.organization_id, { name: `admin-${crypto.randomUUID()}`, role: 'admin' });
+  const { token } = await tenancy.createToken(accountId, 'second app');
+  return { organizationId: rows[0]!.organization_id, workspaceId: rows[0]!.id, accountId, token };
+}
+
+export const json = (res: LightMyRequestResponse) => res.json() as Record<string, unknown> & Record<string, any>;

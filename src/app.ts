@@ -16,12 +16,21 @@ import { workspaceRoutes } from './http/routes/workspaces.js';
 import { metaRoutes } from './http/routes/meta.js';
 import { Invalidation } from './store/invalidation.js';
 import { ResponseCache } from './http/response-cache.js';
+import { sourceTestRoutes } from './http/routes/source-tests.js';
+import { NetworkPolicy, type Lookup } from './net/policy.js';
+import { type Config, loadConfig } from './config.js';
 
 export interface AppDeps {
   db: Db;
   box: SecretBox;
   logger: Logger;
+  /** Settings read from the environment (config.ts); defaults suit tests. */
+  settings?: Partial<AppSettings>;
+  /** DNS for user-supplied hosts; tests substitute their own. */
+  lookup?: Lookup;
 }
+
+export type AppSettings = Pick<Config, 'home' | 'networkPolicy' | 'connectionTestTimeoutMs' | 'connectionTestStepTimeoutMs' | 'sseHeartbeatMs'>;
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -75,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await invalidation.start();
   app.addHook('onClose', () => invalidation.stop());
 
+  const settings: AppSettings = { ...pickSettings(loadConfig({})), ...deps.settings };
   const tenancy = new TenancyService(deps.db, invalidation);
   const sources = new SourcesService(deps.db, deps.box, invalidation);
   registerAuth(app, tenancy);
@@ -82,5 +92,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   workspaceRoutes(app, tenancy);
   sourceRoutes(app, sources, new ResponseCache(invalidation));
   sourceTypeRoutes(app);
+  sourceTestRoutes(app, sources, {
+    home: settings.home,
+    policy: new NetworkPolicy(settings.networkPolicy, deps.lookup),
+    totalTimeoutMs: settings.connectionTestTimeoutMs,
+    stepTimeoutMs: settings.connectionTestStepTimeoutMs,
+    heartbeatMs: settings.sseHeartbeatMs,
+  }, deps.logger);
   return app;
+}
+
+export function pickSettings(c: Config): AppSettings {
+  return {
+    home: c.home,
+    networkPolicy: c.networkPolicy,
+    connectionTestTimeoutMs: c.connectionTestTimeoutMs,
+    connectionTestStepTimeoutMs: c.connectionTestStepTimeoutMs,
+    sseHeartbeatMs: c.sseHeartbeatMs,
+  };
 }

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openStore, type Store } from './store/open.js';
-import { buildApp } from './app.js';
+import { buildApp, pickSettings } from './app.js';
 import { ROLES, type Role, TenancyService } from './tenancy/service.js';
 import { DomainError } from './lib/errors.js';
 
@@ -48,7 +48,7 @@ async function serve(config: Config, log: Logger): Promise<void> {
   const store = await openStore(config, log);
   const tenancy = new TenancyService(store.db);
   const boot = config.bootstrap ? await tenancy.bootstrap() : undefined;
-  const app = await buildApp({ db: store.db, box: store.box, logger: log });
+  const app = await buildApp({ db: store.db, box: store.box, logger: log, settings: pickSettings(config) });
 
   let stopping = false;
   const shutdown = async (signal: string) => {

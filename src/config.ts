@@ -18,6 +18,14 @@ export interface Config {
   dbPoolMax: number;
   /** Whether the first start of an empty store creates an organization, workspace and token. */
   bootstrap: boolean;
+  /** `public` also refuses loopback and private addresses for user-supplied hosts. */
+  networkPolicy: 'default' | 'public';
+  /** Whole connection test budget. */
+  connectionTestTimeoutMs: number;
+  /** Budget of each connection-test step (DNS+TCP+TLS each, login, permission checks). */
+  connectionTestStepTimeoutMs: number;
+  /** Interval of SSE comment lines that keep proxies from closing a quiet stream. */
+  sseHeartbeatMs: number;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +54,13 @@ function boolVar(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+function enumVar<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!values.includes(raw as T)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -65,5 +80,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     dbPoolMax: intVar(env, 'QUARRY_DB_POOL_MAX', 10, 1, 1000),
     bootstrap: boolVar(env, 'QUARRY_BOOTSTRAP', true),
+    networkPolicy: enumVar(env, 'QUARRY_NETWORK_POLICY', ['default', 'public'] as const, 'default'),
+    connectionTestTimeoutMs: intVar(env, 'QUARRY_TEST_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    connectionTestStepTimeoutMs: intVar(env, 'QUARRY_TEST_STEP_TIMEOUT_MS', 20_000, 100, 3_600_000),
+    sseHeartbeatMs: intVar(env, 'QUARRY_SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
   };
 }

@@ -10,6 +10,7 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import { MASK, joinSecrets, maskConfig, maskedPaths, restoreMasked, secretPaths, splitSecrets } from '../secrets/secret-fields.js';
 import { warehouses } from '../warehouses/registry.js';
 import type { WarehouseConfig, WarehouseDefinition } from '../warehouses/types.js';
+import type { TestStep } from '../warehouses/connection-test.js';
 import type { Principal } from '../tenancy/service.js';
 import { findDependents } from '../store/dependents.js';
 import type { Invalidation } from '../store/invalidation.js';
@@ -29,6 +30,10 @@ export interface SourceView {
   created_by: string;
   created_at: Date;
   updated_at: Date;
+  /** The last connection test, ordered steps (the Census peer's shape); null before any test. */
+  last_test_results: { steps: TestStep[] } | null;
+  last_test_succeeded: boolean | null;
+  last_tested_at: Date | null;
 }
 
 interface SourceRow extends Omit<SourceView, 'config'> {
@@ -51,7 +56,7 @@ export interface UpdateSourceInput {
 }
 
 const COLUMNS = `id, workspace_id, name, source_type, config, secret_config, secret_keys, connection_id,
-  status, status_error, created_by, created_at, updated_at`;
+  status, status_error, created_by, created_at, updated_at, last_test_results, last_test_succeeded, last_tested_at`;
 
 interface TypeInfo {
   def: WarehouseDefinition;
@@ -95,6 +100,9 @@ export class SourcesService {
       created_by: row.created_by,
       created_at: row.created_at,
       updated_at: row.updated_at,
+      last_test_results: row.last_test_results,
+      last_test_succeeded: row.last_test_succeeded,
+      last_tested_at: row.last_tested_at,
     };
   }
 
@@ -142,8 +150,8 @@ export class SourcesService {
     if (errors.length) throw new ValidationError(errors);
     const config = structuredClone(input.config);
     const connectionId = input.connection_id ?? null;
-    await this.checkConnection(this.db, workspaceId, connectionId, info.def.type);
-    this.validateConfig(info, config);
+    const shared = await this.connectionConfig(this.db, workspaceId, connectionId, info.def.type);
+    this.validateOwn(info, shared, config);
 
     const id = crypto.randomUUID();
     const { plain, secrets } = splitSecrets(config, info.secrets);
@@ -164,8 +172,8 @@ export class SourcesService {
       let config = stored;
       if (patch.config !== undefined) config = this.mergeConfig(info, stored, patch.config);
       const connectionId = patch.connection_id === undefined ? row.connection_id : patch.connection_id;
-      if (connectionId !== row.connection_id) await this.checkConnection(tx, workspaceId, connectionId, info.def.type);
-      this.validateConfig(info, config);
+      const shared = await this.connectionConfig(tx, workspaceId, connectionId, info.def.type);
+      this.validateOwn(info, shared, config);
 
       const changed = !isDeepStrictEqual(config, stored) || connectionId !== row.connection_id;
       const { plain, secrets } = splitSecrets(config, info.secrets);
@@ -226,6 +234,16 @@ export class SourcesService {
     return merged;
   }
 
+  /**
+   * Validates a source's own config together with what its shared connection supplies, and
+   * fills the schema's defaults into the source's own config.
+   */
+  private validateOwn(info: TypeInfo, shared: WarehouseConfig, own: WarehouseConfig): void {
+    const merged = { ...shared, ...own };
+    this.validateConfig(info, merged);
+    for (const [key, value] of Object.entries(merged)) if (!(key in shared) && !(key in own)) own[key] = value;
+  }
+
   private validateConfig(info: TypeInfo, config: WarehouseConfig): void {
     if (!info.validate(config)) throw new ValidationError(toFieldErrors(info.validate.errors, 'config'));
     const semantic = info.def.validateConfig?.(config) ?? [];
@@ -236,21 +254,92 @@ export class SourcesService {
     return Object.keys(secrets).length ? this.box.seal(JSON.stringify(secrets), aad(id)) : null;
   }
 
-  /** A shared connection must exist in the workspace's organization and be of the same type. */
-  private async checkConnection(q: Queryable, workspaceId: string, connectionId: string | null, type: string): Promise<void> {
-    if (connectionId === null) return;
+  /**
+   * The config a shared connection contributes (secrets decrypted), or {} without one. The
+   * connection must exist in the workspace's organization and be of the same type.
+   */
+  private async connectionConfig(q: Queryable, workspaceId: string, connectionId: string | null, type: string): Promise<WarehouseConfig> {
+    if (connectionId === null) return {};
     const notFound = new ValidationError([{ field: 'connection_id', message: 'does not name a shared connection of this organization' }]);
     if (!isUuid(connectionId)) throw notFound;
-    const { rows } = await q.query<{ connection_type: string }>(
-      `SELECT c.connection_type FROM connections c JOIN workspaces w ON w.organization_id = c.organization_id
+    const { rows } = await q.query<{ id: string; connection_type: string; config: WarehouseConfig; secret_config: string | null }>(
+      `SELECT c.id, c.connection_type, c.config, c.secret_config FROM connections c JOIN workspaces w ON w.organization_id = c.organization_id
         WHERE c.id = $1 AND w.id = $2`,
       [connectionId, workspaceId],
     );
-    if (!rows[0]) throw notFound;
-    if (rows[0].connection_type !== type) {
-      throw new ValidationError([{ field: 'connection_id', message: `names a ${rows[0].connection_type} connection, but source_type is ${type}` }]);
+    const row = rows[0];
+    if (!row) throw notFound;
+    if (row.connection_type !== type) {
+      throw new ValidationError([{ field: 'connection_id', message: `names a ${row.connection_type} connection, but source_type is ${type}` }]);
     }
+    const secrets = row.secret_config ? (JSON.parse(this.box.open(row.secret_config, `connections:${row.id}`)) as Record<string, unknown>) : {};
+    return joinSecrets(row.config, secrets);
   }
+
+  /**
+   * Everything a connection test needs for a config that is not saved: the type, the full
+   * config (a shared connection's fields under the given ones) and its secret values.
+   */
+  async prepareTest(workspaceId: string, input: { source_type: string; config: WarehouseConfig; connection_id?: string | null | undefined }): Promise<PreparedTest> {
+    const info = this.typeOf(input.source_type);
+    const masked = maskedPaths(input.config, info.secrets);
+    if (masked.length) {
+      throw new ValidationError(masked.map((path) => ({ field: `config.${path}`, message: `is the mask "${MASK}"; send the real value, or test the saved source` })));
+    }
+    const config = { ...(await this.connectionConfig(this.db, workspaceId, input.connection_id ?? null, info.def.type)), ...structuredClone(input.config) };
+    this.validateConfig(info, config);
+    return { definition: info.def, config, secrets: secretValues(config, info.secrets) };
+  }
+
+  /** The same for a saved source, with its stored credentials. */
+  async prepareStoredTest(workspaceId: string, id: string): Promise<PreparedTest & { source: SourceView }> {
+    const row = await this.row(this.db, workspaceId, id);
+    const info = this.typeOf(row.source_type);
+    const config = { ...(await this.connectionConfig(this.db, workspaceId, row.connection_id, info.def.type)), ...this.fullConfig(row) };
+    this.validateConfig(info, config); // also fills defaults added to the schema since the source was saved
+    return { definition: info.def, config, secrets: secretValues(config, info.secrets), source: this.toView(row) };
+  }
+
+  /**
+   * Records a finished test. The status changes only if the source was not edited while the
+   * test ran: a result for the old config must not mark the new one connected.
+   */
+  async recordTest(workspaceId: string, id: string, testedVersion: Date, steps: TestStep[]): Promise<SourceView> {
+    const failed = steps.find((s) => s.status === 'failed');
+    const { rows } = await this.db.query<SourceRow>(
+      `UPDATE sources SET status = $4, status_error = $5, last_test_results = $6, last_test_succeeded = $7, last_tested_at = now()
+        WHERE id = $1 AND workspace_id = $2 AND updated_at = $3 RETURNING ${COLUMNS}`,
+      [id, workspaceId, testedVersion, failed ? 'error' : 'connected', failed ? `${failed.name}: ${failed.message}` : '', { steps }, !failed],
+    );
+    this.changed(workspaceId);
+    return rows[0] ? this.toView(rows[0]) : this.get(workspaceId, id);
+  }
+}
+
+export interface PreparedTest {
+  definition: WarehouseDefinition;
+  config: WarehouseConfig;
+  /** The secret values in the config, so no step message can echo one. */
+  secrets: string[];
+}
+
+/** Key names inside a secret JSON blob (a service-account key) whose values are secret too. */
+const NESTED_SECRET_KEYS = new Set(['private_key', 'private_key_id', 'client_secret', 'refresh_token']);
+
+function secretValues(config: WarehouseConfig, paths: string[]): string[] {
+  const { secrets } = splitSecrets(config, paths);
+  return Object.values(secrets).flatMap((v) => {
+    if (typeof v !== 'string') return [];
+    try {
+      const inner = JSON.parse(v) as unknown;
+      if (inner && typeof inner === 'object') {
+        return [v, ...Object.entries(inner).flatMap(([k, x]) => (NESTED_SECRET_KEYS.has(k) && typeof x === 'string' ? [x] : []))];
+      }
+    } catch {
+      // not JSON: the value itself is the secret
+    }
+    return [v];
+  });
 }
 
 function describeDependents(deps: { kind: string; id: string; name: string }[]): string {

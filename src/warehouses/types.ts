@@ -1,5 +1,9 @@
 import type { TSchema } from 'typebox';
 import type { FieldError } from '../lib/errors.js';
+import type { Logger } from '../logger.js';
+import type { EgressProxy } from '../net/egress-proxy.js';
+import type { NetworkPolicy, ResolvedAddress } from '../net/policy.js';
+import type { Endpoint } from '../net/probe.js';
 
 export type WarehouseConfig = Record<string, unknown>;
 
@@ -17,4 +21,52 @@ export interface WarehouseDefinition {
   creatableViaApi: boolean;
   /** Checks JSON Schema cannot express (e.g. that a credentials blob parses). Never echo values. */
   validateConfig?(config: WarehouseConfig): FieldError[];
+  /** The driver; imported on first use so a vendor SDK loads only when its type is used. */
+  load(): Promise<WarehouseDriver>;
+}
+
+/** What a driver gets from Quarry for one operation (a connection test, a load). */
+export interface DriverContext {
+  policy: NetworkPolicy;
+  /** The address to connect to for a host: the one the connectivity step checked, else resolved now. */
+  resolve(host: string): Promise<ResolvedAddress>;
+  /** The egress proxy SDK traffic must use (started on first call, closed when the operation ends). */
+  proxy(): Promise<EgressProxy>;
+  /** QUARRY_HOME, for embedded warehouse files. */
+  home: string;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface WarehouseDriver {
+  /** Network endpoints the connectivity step checks (none for an embedded warehouse). */
+  endpoints(config: WarehouseConfig): Endpoint[];
+  /** Logs in with the config's credentials. Throws StepError on a rejected login. */
+  connect(config: WarehouseConfig, ctx: DriverContext): Promise<WarehouseSession>;
+}
+
+export interface WarehouseSession {
+  /** Who we are logged in as, for the authentication step's message. */
+  identity: string;
+  /** Can list and select from the configured database/schema. Throws StepError (with fix) if not. */
+  checkRead(): Promise<string>;
+  /** Can create and drop a table in the schema loaders write to. Throws StepError (with fix) if not. */
+  checkWrite(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A failure a driver understood: its message is shown to the user, `fix` says what to run. */
+export class StepError extends Error {
+  constructor(
+    message: string,
+    readonly fix?: string,
+  ) {
+    super(message);
+    this.name = 'StepError';
+  }
+}
+
+/** A name for scratch tables that cannot collide with a user's. */
+export function scratchTableName(prefix = '_quarry_write_check_'): string {
+  return `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }

@@ -25,6 +25,9 @@ const SOURCE_FIELDS = [
   'created_by',
   'created_at',
   'updated_at',
+  'last_test_results',
+  'last_test_succeeded',
+  'last_tested_at',
 ].sort();
 
 async function create(type: string, overrides: Record<string, unknown> = {}) {
@@ -39,6 +42,7 @@ describe('Sources API: happy paths', () => {
       const created = await create(type);
       expect(Object.keys(created).sort()).toEqual(SOURCE_FIELDS);
       expect(created).toMatchObject({ workspace_id: t.workspaceId, source_type: type, status: 'pending', status_error: '', connection_id: null });
+      expect(created).toMatchObject({ last_test_results: null, last_test_succeeded: null, last_tested_at: null });
       for (const f of secretFieldsOf[type]!) expect(created.config[f]).toBe(MASK);
       expect(new Date(created.created_at).toISOString()).toBe(created.created_at);
 

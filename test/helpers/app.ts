@@ -1,7 +1,11 @@
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type AppSettings, buildApp } from '../../src/app.js';
+import type { Lookup } from '../../src/net/policy.js';
 import { createLogger } from '../../src/logger.js';
 import { SecretBox } from '../../src/secrets/secret-box.js';
 import { type Role, TenancyService } from '../../src/tenancy/service.js';
@@ -18,12 +22,16 @@ export interface TestApp {
   organizationId: string;
   token: string;
   request(method: InjectOptions['method'], url: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  /** QUARRY_HOME of this app: a fresh temporary directory. */
+  home: string;
+  /** Listens on a free port (for streaming tests); returns the base URL. */
+  listen(): Promise<string>;
   /** A new account with its token, in this organization (or a new one). */
   account(role: Role, opts?: { workspaceId?: string; organizationId?: string }): Promise<{ token: string; accountId: string }>;
   close(): Promise<void>;
 }
 
-export async function setupApp(opts: { database?: TestDatabase; key?: Buffer } = {}): Promise<TestApp> {
+export async function setupApp(opts: { database?: TestDatabase; key?: Buffer; settings?: Partial<AppSettings>; lookup?: Lookup } = {}): Promise<TestApp> {
   const database = opts.database ?? (await createTestDatabase());
   const logs: string[] = [];
   const sink = new Writable({
@@ -34,7 +42,8 @@ export async function setupApp(opts: { database?: TestDatabase; key?: Buffer } =
   });
   const logger = createLogger('debug', sink);
   const box = new SecretBox(opts.key ?? crypto.randomBytes(32));
-  const app = await buildApp({ db: database.db, box, logger });
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'quarry-test-home-'));
+  const app = await buildApp({ db: database.db, box, logger, settings: { home, ...opts.settings }, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
   const tenancy = new TenancyService(database.db);
   const boot = (await tenancy.bootstrap()) ?? (await existingBootstrap(tenancy, database));
 
@@ -65,9 +74,15 @@ export async function setupApp(opts: { database?: TestDatabase; key?: Buffer } =
       const { token } = await tenancy.createToken(accountId, 'test');
       return { token, accountId };
     },
+    home,
     close: async () => {
       await app.close();
       if (!opts.database) await database.drop();
+      await fs.rm(home, { recursive: true, force: true });
+    },
+    listen: async () => {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     },
   };
   return t;

@@ -20,6 +20,22 @@ export const SourceSchema = Type.Object(
     created_by: Uuid,
     created_at: Timestamp,
     updated_at: Timestamp,
+    last_test_results: Type.Union([
+      Type.Object({
+        steps: Type.Array(
+          Type.Object({
+            name: Type.String(),
+            status: Type.String({ enum: ['passed', 'failed', 'skipped'] }),
+            message: Type.String(),
+            duration_ms: Type.Integer(),
+            fix: Type.Optional(Type.String()),
+          }),
+        ),
+      }),
+      Type.Null(),
+    ]),
+    last_test_succeeded: Type.Union([Type.Boolean(), Type.Null()]),
+    last_tested_at: Type.Union([Timestamp, Type.Null()]),
   },
   { $id: 'Source' },
 );

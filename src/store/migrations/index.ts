@@ -1,5 +1,6 @@
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_invalidation.js';
+import * as m0003 from './0003_source_tests.js';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, ...m0001 },
   { version: 2, ...m0002 },
+  { version: 3, ...m0003 },
 ];

@@ -7,6 +7,7 @@ export const snowflake: WarehouseDefinition = {
   label: 'Snowflake',
   description: 'Snowflake data warehouse, with password or key-pair authentication.',
   creatableViaApi: true,
+  load: async () => (await import('./driver.js')).driver,
   configSchema: Type.Object(
     {
       account: name('Account identifier, e.g. xy12345.us-east-1 or myorg-myaccount', {

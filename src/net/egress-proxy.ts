@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { NetworkPolicy } from './policy.js';
@@ -11,16 +10,17 @@ import type { NetworkPolicy } from './policy.js';
  * stays end to end (CONNECT tunnels), so certificates are verified by the SDK as usual.
  *
  * Closing the proxy destroys every tunnel: cancelling a test closes its connections even
- * inside SDKs that offer no way to abort. Random credentials keep other local processes
- * from using it as an open proxy.
+ * inside SDKs that offer no way to abort.
+ *
+ * It listens on loopback only and lives for one operation. It asks for no credentials: not
+ * every SDK sends them for plain-HTTP endpoints, and a local process gains nothing through
+ * it that it could not reach directly, while the policy can only take reach away.
  */
 export interface EgressProxy {
-  /** `http://user:pass@127.0.0.1:port` */
+  /** `http://127.0.0.1:port` */
   url: string;
   host: string;
   port: number;
-  username: string;
-  password: string;
   /** Destinations refused so far, with the reason (for the step message). */
   refusals: string[];
   close(): Promise<void>;
@@ -33,19 +33,11 @@ function parseTarget(authority: string, defaultPort: number): { host: string; po
 }
 
 export async function startEgressProxy(policy: NetworkPolicy): Promise<EgressProxy> {
-  const username = 'quarry';
-  const password = crypto.randomBytes(18).toString('base64url');
-  const expected = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   const sockets = new Set<net.Socket>();
   const refusals: string[] = [];
   const track = (s: net.Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
-  };
-
-  const authorized = (req: http.IncomingMessage) => {
-    const given = req.headers['proxy-authorization'];
-    return typeof given === 'string' && given.length === expected.length && crypto.timingSafeEqual(Buffer.from(given), Buffer.from(expected));
   };
 
   async function dial(host: string, port: number): Promise<net.Socket> {
@@ -67,10 +59,6 @@ export async function startEgressProxy(policy: NetworkPolicy): Promise<EgressPro
   const server = http.createServer((req, res) => {
     // Plain-HTTP forwarding: absolute-form (`GET http://host/path`), or origin-form with a Host
     // header (some SDKs send that to a proxy for http:// endpoints).
-    if (!authorized(req)) {
-      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="quarry-egress"' }).end();
-      return;
-    }
     let target: URL;
     try {
       target = new URL(/^https?:\/\//.test(req.url ?? '') ? req.url! : `http://${req.headers.host ?? ''}${req.url ?? '/'}`);
@@ -103,10 +91,6 @@ export async function startEgressProxy(policy: NetworkPolicy): Promise<EgressPro
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     track(client);
     client.on('error', () => client.destroy());
-    if (!authorized(req)) {
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="quarry-egress"\r\n\r\n');
-      return;
-    }
     const target = parseTarget(req.url ?? '', 443);
     if (!target) {
       client.end('HTTP/1.1 400 Bad Request\r\n\r\n');
@@ -133,11 +117,9 @@ export async function startEgressProxy(policy: NetworkPolicy): Promise<EgressPro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   return {
-    url: `http://${username}:${password}@127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
     host: '127.0.0.1',
     port,
-    username,
-    password,
     refusals,
     close: () =>
       new Promise<void>((resolve) => {

@@ -95,7 +95,8 @@ export async function* runConnectionTest(
       const e = err as Error;
       const fix = err instanceof StepError && err.fix ? scrub(err.fix, opts.secrets) : undefined;
       const message = scrub(e.message || String(err), opts.secrets);
-      return { name, status: 'failed', message: fix ? `${message} To fix, an administrator can run: ${fix}` : message, duration_ms, ...(fix ? { fix } : {}) };
+      const full = fix ? `${message}${/[.!?]$/.test(message) ? '' : '.'} To fix, an administrator can run: ${fix}` : message;
+      return { name, status: 'failed', message: full, duration_ms, ...(fix ? { fix } : {}) };
     }
   };
 

@@ -97,10 +97,10 @@ describe('egress proxy', () => {
   });
   afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
 
-  function connect(proxyPort: number, target: string, auth?: string): Promise<string> {
+  function connect(proxyPort: number, target: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const s = net.connect(proxyPort, '127.0.0.1', () => {
-        s.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`);
+        s.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
       });
       let buf = '';
       s.on('data', (d) => {
@@ -123,26 +123,22 @@ describe('egress proxy', () => {
     });
   }
 
-  it('tunnels to the checked address, refuses forbidden ones and strangers', async () => {
+  it('tunnels to the checked address and refuses forbidden ones', async () => {
     let lookups = 0;
     const policy = new NetworkPolicy('default', async (host) => {
       lookups++;
       return [{ address: host === 'svc.test' ? '127.0.0.1' : '169.254.169.254', family: 4 }];
     });
     const proxy = await startEgressProxy(policy);
-    const auth = `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}`;
     try {
-      const ok = await connect(proxy.port, `svc.test:${upstreamPort}`, auth);
+      expect(proxy.host).toBe('127.0.0.1');
+      const ok = await connect(proxy.port, `svc.test:${upstreamPort}`);
       expect(ok).toMatch(/200 Connection Established[\s\S]*hello \/tunnel/);
       expect(lookups).toBe(1);
-      const meta = await connect(proxy.port, 'metadata.test:80', auth);
+      const meta = await connect(proxy.port, 'metadata.test:80');
       expect(meta).toMatch(/^HTTP\/1.1 403 Forbidden/);
       expect(meta).toContain('metadata.test resolves to 169.254.169.254');
       expect(proxy.refusals).toHaveLength(1);
-      const stranger = await connect(proxy.port, `svc.test:${upstreamPort}`);
-      expect(stranger).toMatch(/^HTTP\/1.1 407/);
-      const wrong = await connect(proxy.port, `svc.test:${upstreamPort}`, `Basic ${Buffer.from('quarry:nope').toString('base64')}`);
-      expect(wrong).toMatch(/^HTTP\/1.1 407/);
     } finally {
       await proxy.close();
     }
@@ -153,7 +149,7 @@ describe('egress proxy', () => {
     try {
       const res = await new Promise<string>((resolve, reject) => {
         const req = http.request(
-          { host: '127.0.0.1', port: proxy.port, path: `http://127.0.0.1:${upstreamPort}/plain`, headers: { 'proxy-authorization': `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}` } },
+          { host: '127.0.0.1', port: proxy.port, path: `http://127.0.0.1:${upstreamPort}/plain` },
           (r) => {
             let body = '';
             r.on('data', (d) => (body += d));

@@ -29,12 +29,17 @@ function endpointOf(url: URL) {
   return { host: url.hostname, port: Number(url.port || (https ? 443 : 80)), tls: https };
 }
 
-/** Google's error: ApiError (code, errors[].reason) from the API, GaxiosError from the token endpoint. */
+/**
+ * Google's errors: ApiError (code, errors[].reason) from the API — where a failed job insert
+ * carries only the reason — and GaxiosError from the token endpoint.
+ */
 function describe(err: unknown): { status: number; reason: string; message: string } {
   const e = err as { code?: number | string; errors?: { reason?: string }[]; message?: string; response?: { status?: number; data?: { error?: string; error_description?: string } } };
   const data = e.response?.data;
   if (data?.error) return { status: e.response?.status ?? 400, reason: data.error, message: `${data.error}: ${data.error_description ?? ''}`.trim() };
-  return { status: Number(e.code ?? e.response?.status ?? 0), reason: e.errors?.[0]?.reason ?? '', message: e.message ?? String(err) };
+  const reason = e.errors?.[0]?.reason ?? '';
+  const byReason: Record<string, number> = { accessDenied: 403, notFound: 404, authError: 401, required: 401 };
+  return { status: Number(e.code ?? e.response?.status ?? byReason[reason] ?? 0), reason, message: e.message ?? String(err) };
 }
 
 class BigQuerySession implements WarehouseSession {
@@ -101,18 +106,18 @@ export const driver: WarehouseDriver = {
   async connect(config: WarehouseConfig, ctx: DriverContext): Promise<WarehouseSession> {
     const c = config as unknown as BigQueryConfig;
     const key = JSON.parse(c.credentials_json) as ServiceAccountKey;
-    const [{ BigQuery }, { JWT }, { Gaxios }] = await Promise.all([import('@google-cloud/bigquery'), import('google-auth-library'), import('gaxios')]);
+    const [{ BigQuery }, { JWT, gaxios }] = await Promise.all([import('@google-cloud/bigquery'), import('google-auth-library')]);
     const proxy = await ctx.proxy();
 
-    const transporter = new Gaxios({ proxy: proxy.url, signal: ctx.signal });
+    // gaxios as google-auth-library re-exports it, so the JWT client gets the class it expects
+    const transporter = new gaxios.Gaxios({ proxy: proxy.url, signal: ctx.signal });
     transporter.interceptors.request.add({
       resolved: async (opts) => {
         if (key.token_uri && String(opts.url) === GOOGLE_TOKEN_URL) opts.url = new URL(key.token_uri);
         return opts;
       },
     });
-    // (the ESM and CommonJS builds of gaxios carry distinct types of the same class)
-    const authClient = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [SCOPE], transporter: transporter as never });
+    const authClient = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [SCOPE], transporter });
     try {
       await authClient.authorize();
     } catch (err) {

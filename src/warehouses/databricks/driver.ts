@@ -102,7 +102,7 @@ export const driver: WarehouseDriver = {
         port: c.port,
         path: c.http_path,
         token: c.token,
-        proxy: { protocol: 'http', host: proxy.host, port: proxy.port, auth: { username: proxy.username, password: proxy.password } },
+        proxy: { protocol: 'http', host: proxy.host, port: proxy.port },
         ...(c.tls_ca_cert ? { customCaCert: c.tls_ca_cert } : {}),
         telemetryEnabled: false,
         // a connection test reports a failure instead of retrying it for minutes

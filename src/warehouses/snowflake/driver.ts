@@ -29,10 +29,14 @@ function endpointUrl(c: SnowflakeConfig): URL {
 
 let configured = false;
 async function sdk() {
+  // Set before the SDK's first load: otherwise loading it probes cloud metadata endpoints
+  // (169.254.169.254, metadata.google.internal) and AWS STS to guess the platform.
+  process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
   const snowflake = (await import('snowflake-sdk')).default;
   if (!configured) {
-    // The SDK's own log goes to a file/console by default; Quarry logs through pino.
-    snowflake.configure({ logLevel: 'OFF', additionalLogToConsole: false });
+    // The SDK logs to a file/console by default (Quarry logs through pino), and would use
+    // HTTP(S)_PROXY from the environment instead of the egress proxy it is given.
+    snowflake.configure({ logLevel: 'OFF', additionalLogToConsole: false, useEnvProxy: false });
     configured = true;
   }
   return snowflake;
@@ -141,8 +145,6 @@ export const driver: WarehouseDriver = {
       // every request goes through the egress proxy, which applies the network policy
       proxyHost: proxy.host,
       proxyPort: proxy.port,
-      proxyUser: proxy.username,
-      proxyPassword: proxy.password,
       proxyProtocol: 'http',
     });
     const abort = () => conn.destroy(() => undefined);

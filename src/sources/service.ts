@@ -1,13 +1,11 @@
 import crypto from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { ValidateFunction } from 'ajv';
 import { type Db, type Queryable, isUuid, withTransaction } from '../store/db.js';
-import { ConflictError, type FieldError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { didYouMean } from '../lib/did-you-mean.js';
-import { compile, toFieldErrors } from '../lib/json-schema.js';
 import { type Page, type PageRequest, keysetClause, toPage } from '../lib/pagination.js';
 import type { SecretBox } from '../secrets/secret-box.js';
-import { MASK, joinSecrets, maskConfig, maskedPaths, restoreMasked, secretPaths, splitSecrets } from '../secrets/secret-fields.js';
+import { ConfigCodec } from '../secrets/config-codec.js';
 import { warehouses } from '../warehouses/registry.js';
 import type { WarehouseConfig, WarehouseDefinition } from '../warehouses/types.js';
 import type { TestStep } from '../warehouses/connection-test.js';
@@ -60,17 +58,10 @@ const COLUMNS = `id, workspace_id, name, source_type, config, secret_config, sec
 
 interface TypeInfo {
   def: WarehouseDefinition;
-  validate: ValidateFunction;
-  secrets: string[];
+  codec: ConfigCodec;
 }
 
-const typeInfo = new Map<string, TypeInfo>(
-  warehouses.map((def) => [def.type, { def, validate: compile(def.configSchema), secrets: secretPaths(def.configSchema) }]),
-);
-
-export function sourceTypeInfo(type: string): TypeInfo | undefined {
-  return typeInfo.get(type);
-}
+const typeInfo = new Map<string, TypeInfo>(warehouses.map((def) => [def.type, { def, codec: new ConfigCodec(def) }]));
 
 /** The associated data that binds a source's ciphertext to its row. */
 const aad = (id: string) => `sources:${id}`;
@@ -93,7 +84,7 @@ export class SourcesService {
       workspace_id: row.workspace_id,
       name: row.name,
       source_type: row.source_type,
-      config: maskConfig(row.config, row.secret_keys),
+      config: ConfigCodec.mask(row),
       connection_id: row.connection_id,
       status: row.status,
       status_error: row.status_error,
@@ -137,28 +128,23 @@ export class SourcesService {
   }
 
   private fullConfig(row: SourceRow): WarehouseConfig {
-    const secrets = row.secret_config ? (JSON.parse(this.box.open(row.secret_config, aad(row.id))) as Record<string, unknown>) : {};
-    return joinSecrets(row.config, secrets);
+    return this.typeOf(row.source_type).codec.open(this.box, aad(row.id), row);
   }
 
   async create(p: Principal, workspaceId: string, input: CreateSourceInput): Promise<SourceView> {
-    const info = this.typeOf(input.source_type);
-    const errors: FieldError[] = maskedPaths(input.config, info.secrets).map((path) => ({
-      field: `config.${path}`,
-      message: `is the mask "${MASK}" shown in responses; send the real value`,
-    }));
-    if (errors.length) throw new ValidationError(errors);
+    const { def, codec } = this.typeOf(input.source_type);
+    codec.rejectMasked(input.config);
     const config = structuredClone(input.config);
     const connectionId = input.connection_id ?? null;
-    const shared = await this.connectionConfig(this.db, workspaceId, connectionId, info.def.type);
-    this.validateOwn(info, shared, config);
+    const shared = await this.connectionConfig(this.db, workspaceId, connectionId, def.type);
+    this.validateOwn(codec, shared, config);
 
     const id = crypto.randomUUID();
-    const { plain, secrets } = splitSecrets(config, info.secrets);
+    const stored = codec.seal(this.box, aad(id), config);
     const { rows } = await this.db.query<SourceRow>(
       `INSERT INTO sources (id, workspace_id, name, source_type, config, secret_config, secret_keys, connection_id, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
-      [id, workspaceId, input.name, info.def.type, plain, this.seal(id, secrets), Object.keys(secrets), connectionId, p.accountId],
+      [id, workspaceId, input.name, def.type, stored.config, stored.secret_config, stored.secret_keys, connectionId, p.accountId],
     );
     this.changed(workspaceId);
     return this.toView(rows[0]!);
@@ -167,23 +153,22 @@ export class SourcesService {
   async update(workspaceId: string, id: string, patch: UpdateSourceInput): Promise<SourceView> {
     const view = await withTransaction(this.db, async (tx) => {
       const row = await this.row(tx, workspaceId, id, true);
-      const info = this.typeOf(row.source_type);
-      const stored = this.fullConfig(row);
-      let config = stored;
-      if (patch.config !== undefined) config = this.mergeConfig(info, stored, patch.config);
+      const { def, codec } = this.typeOf(row.source_type);
+      const current = this.fullConfig(row);
+      const config = patch.config === undefined ? current : codec.merge(current, patch.config);
       const connectionId = patch.connection_id === undefined ? row.connection_id : patch.connection_id;
-      const shared = await this.connectionConfig(tx, workspaceId, connectionId, info.def.type);
-      this.validateOwn(info, shared, config);
+      const shared = await this.connectionConfig(tx, workspaceId, connectionId, def.type);
+      this.validateOwn(codec, shared, config);
 
-      const changed = !isDeepStrictEqual(config, stored) || connectionId !== row.connection_id;
-      const { plain, secrets } = splitSecrets(config, info.secrets);
+      const changed = !isDeepStrictEqual(config, current) || connectionId !== row.connection_id;
+      const stored = codec.seal(this.box, aad(id), config);
       const { rows } = await tx.query<SourceRow>(
         `UPDATE sources SET name = $3, config = $4, secret_config = $5, secret_keys = $6, connection_id = $7,
                 status = CASE WHEN $8 THEN 'pending' ELSE status END,
                 status_error = CASE WHEN $8 THEN '' ELSE status_error END,
                 updated_at = now()
           WHERE id = $1 AND workspace_id = $2 RETURNING ${COLUMNS}`,
-        [id, workspaceId, patch.name ?? row.name, plain, this.seal(id, secrets), Object.keys(secrets), connectionId, changed],
+        [id, workspaceId, patch.name ?? row.name, stored.config, stored.secret_config, stored.secret_keys, connectionId, changed],
       );
       return this.toView(rows[0]!);
     });
@@ -216,42 +201,13 @@ export class SourcesService {
   }
 
   /**
-   * PUT semantics for config: fields sent replace the stored ones, fields left out keep their
-   * value, `null` removes a field, and a secret sent back as the mask keeps the stored secret.
-   * So GET -> edit -> PUT round-trips without the client ever seeing a secret.
-   */
-  private mergeConfig(info: TypeInfo, stored: WarehouseConfig, incoming: WarehouseConfig): WarehouseConfig {
-    const merged: WarehouseConfig = { ...stored };
-    for (const [key, value] of Object.entries(incoming)) {
-      if (value === null) delete merged[key];
-      else merged[key] = structuredClone(value);
-    }
-    const errors: FieldError[] = restoreMasked(merged, stored, info.secrets).map((path) => ({
-      field: `config.${path}`,
-      message: `is the mask "${MASK}" but no value is stored; send the real value`,
-    }));
-    if (errors.length) throw new ValidationError(errors);
-    return merged;
-  }
-
-  /**
    * Validates a source's own config together with what its shared connection supplies, and
    * fills the schema's defaults into the source's own config.
    */
-  private validateOwn(info: TypeInfo, shared: WarehouseConfig, own: WarehouseConfig): void {
+  private validateOwn(codec: ConfigCodec, shared: WarehouseConfig, own: WarehouseConfig): void {
     const merged = { ...shared, ...own };
-    this.validateConfig(info, merged);
+    codec.validate(merged);
     for (const [key, value] of Object.entries(merged)) if (!(key in shared) && !(key in own)) own[key] = value;
-  }
-
-  private validateConfig(info: TypeInfo, config: WarehouseConfig): void {
-    if (!info.validate(config)) throw new ValidationError(toFieldErrors(info.validate.errors, 'config'));
-    const semantic = info.def.validateConfig?.(config) ?? [];
-    if (semantic.length) throw new ValidationError(semantic);
-  }
-
-  private seal(id: string, secrets: Record<string, unknown>): string | null {
-    return Object.keys(secrets).length ? this.box.seal(JSON.stringify(secrets), aad(id)) : null;
   }
 
   /**
@@ -272,8 +228,7 @@ export class SourcesService {
     if (row.connection_type !== type) {
       throw new ValidationError([{ field: 'connection_id', message: `names a ${row.connection_type} connection, but source_type is ${type}` }]);
     }
-    const secrets = row.secret_config ? (JSON.parse(this.box.open(row.secret_config, `connections:${row.id}`)) as Record<string, unknown>) : {};
-    return joinSecrets(row.config, secrets);
+    return this.typeOf(type).codec.open(this.box, `connections:${row.id}`, { config: row.config, secret_config: row.secret_config, secret_keys: [] });
   }
 
   /**
@@ -281,23 +236,20 @@ export class SourcesService {
    * config (a shared connection's fields under the given ones) and its secret values.
    */
   async prepareTest(workspaceId: string, input: { source_type: string; config: WarehouseConfig; connection_id?: string | null | undefined }): Promise<PreparedTest> {
-    const info = this.typeOf(input.source_type);
-    const masked = maskedPaths(input.config, info.secrets);
-    if (masked.length) {
-      throw new ValidationError(masked.map((path) => ({ field: `config.${path}`, message: `is the mask "${MASK}"; send the real value, or test the saved source` })));
-    }
-    const config = { ...(await this.connectionConfig(this.db, workspaceId, input.connection_id ?? null, info.def.type)), ...structuredClone(input.config) };
-    this.validateConfig(info, config);
-    return { definition: info.def, config, secrets: secretValues(config, info.secrets) };
+    const { def, codec } = this.typeOf(input.source_type);
+    codec.rejectMasked(input.config, 'send the real value, or test the saved source');
+    const config = { ...(await this.connectionConfig(this.db, workspaceId, input.connection_id ?? null, def.type)), ...structuredClone(input.config) };
+    codec.validate(config);
+    return { definition: def, config, secrets: codec.secretValues(config) };
   }
 
   /** The same for a saved source, with its stored credentials. */
   async prepareStoredTest(workspaceId: string, id: string): Promise<PreparedTest & { source: SourceView }> {
     const row = await this.row(this.db, workspaceId, id);
-    const info = this.typeOf(row.source_type);
-    const config = { ...(await this.connectionConfig(this.db, workspaceId, row.connection_id, info.def.type)), ...this.fullConfig(row) };
-    this.validateConfig(info, config); // also fills defaults added to the schema since the source was saved
-    return { definition: info.def, config, secrets: secretValues(config, info.secrets), source: this.toView(row) };
+    const { def, codec } = this.typeOf(row.source_type);
+    const config = { ...(await this.connectionConfig(this.db, workspaceId, row.connection_id, def.type)), ...this.fullConfig(row) };
+    codec.validate(config); // also fills defaults added to the schema since the source was saved
+    return { definition: def, config, secrets: codec.secretValues(config), source: this.toView(row) };
   }
 
   /**
@@ -321,25 +273,6 @@ export interface PreparedTest {
   config: WarehouseConfig;
   /** The secret values in the config, so no step message can echo one. */
   secrets: string[];
-}
-
-/** Key names inside a secret JSON blob (a service-account key) whose values are secret too. */
-const NESTED_SECRET_KEYS = new Set(['private_key', 'private_key_id', 'client_secret', 'refresh_token']);
-
-function secretValues(config: WarehouseConfig, paths: string[]): string[] {
-  const { secrets } = splitSecrets(config, paths);
-  return Object.values(secrets).flatMap((v) => {
-    if (typeof v !== 'string') return [];
-    try {
-      const inner = JSON.parse(v) as unknown;
-      if (inner && typeof inner === 'object') {
-        return [v, ...Object.entries(inner).flatMap(([k, x]) => (NESTED_SECRET_KEYS.has(k) && typeof x === 'string' ? [x] : []))];
-      }
-    } catch {
-      // not JSON: the value itself is the secret
-    }
-    return [v];
-  });
 }
 
 function describeDependents(deps: { kind: string; id: string; name: string }[]): string {

@@ -10,6 +10,7 @@ import { buildApp } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
 import { createPool } from '../src/store/db.js';
 import { SecretBox } from '../src/secrets/secret-box.js';
+import { JobQueue } from '../src/jobs/queue.js';
 
 const [mode, arg, keyB64] = process.argv.slice(2);
 const announce = (port: number) => process.stdout.write(`listening ${port}\n`);
@@ -18,8 +19,10 @@ process.on('SIGINT', () => process.exit(0));
 
 if (mode === 'ours') {
   const db = createPool(arg!, 10);
+  const logger = createLogger('info', fs.createWriteStream('/dev/null'));
+  const queue = await JobQueue.start(arg!, logger, { schedule: false });
   // Request logging stays on, as in production, into /dev/null.
-  const app = await buildApp({ db, box: new SecretBox(Buffer.from(keyB64!, 'base64')), logger: createLogger('info', fs.createWriteStream('/dev/null')) });
+  const app = await buildApp({ db, box: new SecretBox(Buffer.from(keyB64!, 'base64')), logger, queue });
   await app.listen({ port: 0, host: '127.0.0.1' });
   announce((app.server.address() as { port: number }).port);
 } else {

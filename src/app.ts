@@ -19,6 +19,9 @@ import { ResponseCache } from './http/response-cache.js';
 import { sourceTestRoutes } from './http/routes/source-tests.js';
 import { NetworkPolicy, type Lookup } from './net/policy.js';
 import { type Config, loadConfig } from './config.js';
+import type { JobQueue } from './jobs/queue.js';
+import { LoadersService } from './loaders/service.js';
+import { loaderRoutes } from './http/routes/loaders.js';
 
 export interface AppDeps {
   db: Db;
@@ -28,6 +31,8 @@ export interface AppDeps {
   settings?: Partial<AppSettings>;
   /** DNS for user-supplied hosts; tests substitute their own. */
   lookup?: Lookup;
+  /** The job queue runs are sent to (jobs/queue.ts). */
+  queue: Pick<JobQueue, 'enqueueRun' | 'cancelJob'>;
 }
 
 export type AppSettings = Pick<Config, 'home' | 'networkPolicy' | 'connectionTestTimeoutMs' | 'connectionTestStepTimeoutMs' | 'sseHeartbeatMs'>;
@@ -92,9 +97,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   workspaceRoutes(app, tenancy);
   sourceRoutes(app, sources, new ResponseCache(invalidation));
   sourceTypeRoutes(app);
+  const policy = new NetworkPolicy(settings.networkPolicy, deps.lookup);
+  const loaders = new LoadersService(deps.db, deps.box, { policy, home: settings.home, log: deps.logger, discoveryTimeoutMs: settings.connectionTestTimeoutMs }, deps.queue);
+  loaderRoutes(app, loaders);
   sourceTestRoutes(app, sources, {
     home: settings.home,
-    policy: new NetworkPolicy(settings.networkPolicy, deps.lookup),
+    policy,
     totalTimeoutMs: settings.connectionTestTimeoutMs,
     stepTimeoutMs: settings.connectionTestStepTimeoutMs,
     heartbeatMs: settings.sseHeartbeatMs,

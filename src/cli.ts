@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openStore, type Store } from './store/open.js';
+import { Runtime } from './jobs/runtime.js';
+import { NetworkPolicy } from './net/policy.js';
 import { buildApp, pickSettings } from './app.js';
 import { ROLES, type Role, TenancyService } from './tenancy/service.js';
 import { DomainError } from './lib/errors.js';
@@ -10,7 +12,8 @@ import { DomainError } from './lib/errors.js';
 const USAGE = `Usage: quarry <command> [options]
 
 Commands:
-  serve                         start the API (default)
+  serve                         start the API, scheduler and workers (default)
+  worker                        run loader jobs only (add workers next to a serve process)
   migrate                       apply pending metadata-store migrations and exit
   workspace list                list all workspaces
   workspace create <name>       create a workspace [--org <organization id>]
@@ -48,7 +51,8 @@ async function serve(config: Config, log: Logger): Promise<void> {
   const store = await openStore(config, log);
   const tenancy = new TenancyService(store.db);
   const boot = config.bootstrap ? await tenancy.bootstrap() : undefined;
-  const app = await buildApp({ db: store.db, box: store.box, logger: log, settings: pickSettings(config) });
+  const runtime = await startRuntime(config, store, log);
+  const app = await buildApp({ db: store.db, box: store.box, logger: log, settings: pickSettings(config), queue: runtime.queue });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -65,6 +69,7 @@ async function serve(config: Config, log: Logger): Promise<void> {
     force.unref();
     try {
       await app.close();
+      await runtime.stop();
       await store.close();
       log.info('stopped');
       process.exit(0);
@@ -96,6 +101,38 @@ async function serve(config: Config, log: Logger): Promise<void> {
     );
   }
   out(lines.join('\n') + '\n');
+}
+
+function startRuntime(config: Config, store: Store, log: Logger): Promise<Runtime> {
+  const settings = pickSettings(config);
+  return Runtime.start(
+    {
+      db: store.db,
+      databaseUrl: store.url,
+      box: store.box,
+      settings: { policy: new NetworkPolicy(settings.networkPolicy), home: settings.home, log, discoveryTimeoutMs: settings.connectionTestTimeoutMs },
+      log,
+    },
+    { concurrency: config.workerConcurrency, leaseMs: config.runLeaseMs, maxConsecutiveFailures: config.maxConsecutiveFailures },
+  );
+}
+
+/** `quarry worker`: runs loader jobs (and scheduler ticks) against the shared metadata database. */
+async function worker(config: Config, log: Logger): Promise<void> {
+  const store = await openStore(config, log, { applicationName: 'quarry-worker' });
+  const runtime = await startRuntime({ ...config, workerConcurrency: Math.max(1, config.workerConcurrency) }, store, log);
+  log.info({ concurrency: Math.max(1, config.workerConcurrency) }, 'worker started');
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, 'worker shutting down');
+    await runtime.stop();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 async function tokenCreate(tenancy: TenancyService, values: Record<string, string | boolean | undefined>): Promise<void> {
@@ -140,6 +177,8 @@ export async function main(argv: string[]): Promise<void> {
   switch (`${command} ${sub ?? ''}`.trim()) {
     case 'serve':
       return serve(config, log);
+    case 'worker':
+      return worker(config, createLogger(config.logLevel));
     case 'migrate':
       return withStore(config, log, async () => out('migrations applied; the metadata store is up to date'));
     case 'workspace list':

@@ -26,6 +26,12 @@ export interface Config {
   connectionTestStepTimeoutMs: number;
   /** Interval of SSE comment lines that keep proxies from closing a quiet stream. */
   sseHeartbeatMs: number;
+  /** Loader runs one process executes at once (`quarry serve` and `quarry worker`); 0: none. */
+  workerConcurrency: number;
+  /** A running run whose worker has not reported for this long is failed (its worker died). */
+  runLeaseMs: number;
+  /** Failed runs in a row that set a loader's status to error. */
+  maxConsecutiveFailures: number;
 }
 
 export class ConfigError extends Error {
@@ -84,5 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectionTestTimeoutMs: intVar(env, 'QUARRY_TEST_TIMEOUT_MS', 60_000, 100, 3_600_000),
     connectionTestStepTimeoutMs: intVar(env, 'QUARRY_TEST_STEP_TIMEOUT_MS', 20_000, 100, 3_600_000),
     sseHeartbeatMs: intVar(env, 'QUARRY_SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
+    workerConcurrency: intVar(env, 'QUARRY_WORKER_CONCURRENCY', 2, 0, 64),
+    runLeaseMs: intVar(env, 'QUARRY_RUN_LEASE_MS', 30_000, 1000, 3_600_000),
+    maxConsecutiveFailures: intVar(env, 'QUARRY_MAX_CONSECUTIVE_FAILURES', 3, 1, 1000),
   };
 }

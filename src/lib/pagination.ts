@@ -41,11 +41,11 @@ export function decodeCursor(cursor: string): Keyset {
  * SQL fragment and parameters for one page. `rows` must be fetched with `limit + 1` so the
  * extra row tells whether a next page exists.
  */
-export function keysetClause(page: PageRequest, firstParam: number, alias = ''): { where: string; params: unknown[] } {
+export function keysetClause(page: PageRequest, firstParam: number, alias = '', direction: 'asc' | 'desc' = 'asc'): { where: string; params: unknown[] } {
   if (!page.cursor) return { where: 'TRUE', params: [] };
   const k = decodeCursor(page.cursor);
   const a = alias ? `${alias}.` : '';
-  return { where: `(${a}created_at, ${a}id) > ($${firstParam}, $${firstParam + 1})`, params: [k.createdAt, k.id] };
+  return { where: `(${a}created_at, ${a}id) ${direction === 'asc' ? '>' : '<'} ($${firstParam}, $${firstParam + 1})`, params: [k.createdAt, k.id] };
 }
 
 export function toPage<T extends { created_at: Date; id: string }>(rows: T[], limit: number): Page<T> {

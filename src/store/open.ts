@@ -8,6 +8,8 @@ import { migrate } from './migrate.js';
 
 export interface Store {
   db: Db;
+  /** Where the metadata database is (for the job queue's own pool). */
+  url: string;
   box: SecretBox;
   embedded: boolean;
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export async function openStore(config: Config, log: Logger, opts: { application
     await checkKey(db, box);
     return {
       db,
+      url,
       box,
       embedded: embedded !== undefined,
       close: async () => {

@@ -1,8 +1,8 @@
 import type { Logger } from '../logger.js';
-import { type EgressProxy, startEgressProxy } from '../net/egress-proxy.js';
-import type { NetworkPolicy, ResolvedAddress } from '../net/policy.js';
+import type { NetworkPolicy } from '../net/policy.js';
+import { openOperation } from './context.js';
 import { ProbeError, probeEndpoint, withDeadline } from '../net/probe.js';
-import { StepError, type DriverContext, type WarehouseConfig, type WarehouseDefinition, type WarehouseDriver, type WarehouseSession } from './types.js';
+import { StepError, type WarehouseConfig, type WarehouseDefinition, type WarehouseDriver, type WarehouseSession } from './types.js';
 
 export type StepName = 'connectivity' | 'authentication' | 'permissions';
 export type StepStatus = 'passed' | 'failed' | 'skipped';
@@ -54,22 +54,10 @@ export async function* runConnectionTest(
   opts: ConnectionTestOptions,
 ): AsyncGenerator<TestStep, TestStep[]> {
   const steps: TestStep[] = [];
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  opts.signal.addEventListener('abort', onAbort, { once: true });
+  const op = openOperation({ policy: opts.policy, home: opts.home, log: opts.log }, opts.signal);
+  const { ctx, resolved } = op;
   const deadline = Date.now() + opts.totalTimeoutMs;
-  const resolved = new Map<string, ResolvedAddress>();
-  let proxy: Promise<EgressProxy> | undefined;
   let session: WarehouseSession | undefined;
-
-  const ctx: DriverContext = {
-    policy: opts.policy,
-    resolve: async (host) => resolved.get(host) ?? opts.policy.resolve(host),
-    proxy: () => (proxy ??= startEgressProxy(opts.policy)),
-    home: opts.home,
-    signal: controller.signal,
-    log: opts.log,
-  };
 
   const run = async (name: StepName, body: () => Promise<{ message: string }>): Promise<TestStep> => {
     const started = Date.now();
@@ -78,12 +66,12 @@ export async function* runConnectionTest(
     const wholeTest = remaining <= opts.stepTimeoutMs;
     try {
       if (budget <= 0) throw new Timeout();
-      const { message } = await withDeadline(body(), budget, controller.signal, () => new Timeout());
+      const { message } = await withDeadline(body(), budget, ctx.signal, () => new Timeout());
       return { name, status: 'passed', message: scrub(message, opts.secrets), duration_ms: Date.now() - started };
     } catch (err) {
       const duration_ms = Date.now() - started;
       if (err instanceof Timeout) {
-        controller.abort(); // stop whatever the step was still doing
+        op.abort(); // stop whatever the step was still doing
         const limit = Math.round((wholeTest ? opts.totalTimeoutMs : budget) / 100) / 10;
         return {
           name,
@@ -110,7 +98,7 @@ export async function* runConnectionTest(
         const parts: string[] = [];
         for (const ep of endpoints) {
           try {
-            const r = await probeEndpoint(ep, opts.policy, opts.stepTimeoutMs, controller.signal);
+            const r = await probeEndpoint(ep, opts.policy, opts.stepTimeoutMs, ctx.signal);
             resolved.set(ep.host, r.resolved);
             parts.push(r.message);
           } catch (err) {
@@ -143,11 +131,8 @@ export async function* runConnectionTest(
     }
     return steps;
   } finally {
-    opts.signal.removeEventListener('abort', onAbort);
-    controller.abort();
-    const closing: Promise<unknown>[] = [];
-    if (session) closing.push(session.close().catch(() => undefined));
-    if (proxy) closing.push(proxy.then((p) => p.close()).catch(() => undefined));
+    op.abort();
+    const closing = [op.close(), ...(session ? [session.close().catch(() => undefined)] : [])];
     // Cleanup must not hang the request on a vendor that stopped answering.
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 5000).unref())]);
   }

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { EgressProxy } from '../net/egress-proxy.js';
 import type { NetworkPolicy, ResolvedAddress } from '../net/policy.js';
 import type { Endpoint } from '../net/probe.js';
+import type { Column, SyncMode } from '../connectors/types.js';
 
 export type WarehouseConfig = Record<string, unknown>;
 
@@ -19,6 +20,8 @@ export interface WarehouseDefinition {
   configSchema: TSchema;
   /** Whether sources of this type can be created through the API (the idea of Census' source types). */
   creatableViaApi: boolean;
+  /** Whether loaders can load into this type (its driver has openWriter). */
+  loadable: boolean;
   /** Checks JSON Schema cannot express (e.g. that a credentials blob parses). Never echo values. */
   validateConfig?(config: WarehouseConfig): FieldError[];
   /** The driver; imported on first use so a vendor SDK loads only when its type is used. */
@@ -43,7 +46,53 @@ export interface WarehouseDriver {
   endpoints(config: WarehouseConfig): Endpoint[];
   /** Logs in with the config's credentials. Throws StepError on a rejected login. */
   connect(config: WarehouseConfig, ctx: DriverContext): Promise<WarehouseSession>;
+  /** Loading into this warehouse; absent while a type can be tested but not yet loaded into. */
+  openWriter?(config: WarehouseConfig, ctx: DriverContext): Promise<WarehouseWriter>;
 }
+
+/** One stream's load into a warehouse table. */
+export interface StreamLoad {
+  schema: string;
+  table: string;
+  /** The stream's name: the key of its state. */
+  stream: string;
+  /** The columns of the CSV written, in order. */
+  columns: Column[];
+  primaryKey: string[];
+  mode: SyncMode;
+  runId: string;
+}
+
+/**
+ * Loads streams into a warehouse. Data goes to a staging table first; `commit` makes it
+ * visible (an atomic swap for full refresh, a merge on the primary key for incremental)
+ * in the same transaction as the stream's new cursor, so data and state never disagree.
+ */
+export interface WarehouseWriter {
+  ensureSchema(schema: string): Promise<void>;
+  /** The committed cursor of a stream; null when there is none or its table is gone. */
+  readState(schema: string, table: string, stream: string): Promise<string | null>;
+  /** Drops staging tables of runs other than these (left behind by a killed worker). */
+  cleanup(schema: string, keepRunIds: string[]): Promise<void>;
+  begin(load: StreamLoad): Promise<StreamWriter>;
+  close(): Promise<void>;
+}
+
+export interface StreamWriter {
+  /** Appends CSV (the engine's interchange format, see engine/csv.ts); resolves when accepted. */
+  write(csv: Buffer): Promise<void>;
+  commit(cursor: string | null): Promise<{ rows: number }>;
+  /** Drops everything staged; nothing becomes visible. */
+  abort(): Promise<void>;
+}
+
+/** Staging tables are named `<table>__qs_<run>` so a later run can find and drop leftovers. */
+export const STAGING_MARK = '__qs_';
+export function stagingName(table: string, runId: string): string {
+  const suffix = `${STAGING_MARK}${runId.replace(/-/g, '').slice(0, 12)}`;
+  return `${table.slice(0, 63 - suffix.length)}${suffix}`;
+}
+export const STATE_TABLE = '_quarry_state';
 
 export interface WarehouseSession {
   /** Who we are logged in as, for the authentication step's message. */

@@ -4,8 +4,11 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type AppSettings, buildApp } from '../../src/app.js';
-import type { Lookup } from '../../src/net/policy.js';
+import { type AppSettings, buildApp, pickSettings } from '../../src/app.js';
+import { NetworkPolicy, type Lookup } from '../../src/net/policy.js';
+import { loadConfig } from '../../src/config.js';
+import { JobQueue } from '../../src/jobs/queue.js';
+import { Runtime } from '../../src/jobs/runtime.js';
 import { createLogger } from '../../src/logger.js';
 import { SecretBox } from '../../src/secrets/secret-box.js';
 import { type Role, TenancyService } from '../../src/tenancy/service.js';
@@ -22,6 +25,8 @@ export interface TestApp {
   organizationId: string;
   token: string;
   request(method: InjectOptions['method'], url: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  /** The background runtime, when the app was set up with workers. */
+  runtime: Runtime | undefined;
   /** QUARRY_HOME of this app: a fresh temporary directory. */
   home: string;
   /** Listens on a free port (for streaming tests); returns the base URL. */
@@ -31,7 +36,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function setupApp(opts: { database?: TestDatabase; key?: Buffer; settings?: Partial<AppSettings>; lookup?: Lookup } = {}): Promise<TestApp> {
+export interface SetupOptions {
+  database?: TestDatabase;
+  key?: Buffer;
+  settings?: Partial<AppSettings>;
+  lookup?: Lookup;
+  /** Run loader jobs in this process too (the embedded default), with these settings. */
+  workers?: { concurrency: number; leaseMs?: number; maxConsecutiveFailures?: number };
+}
+
+export async function setupApp(opts: SetupOptions = {}): Promise<TestApp> {
   const database = opts.database ?? (await createTestDatabase());
   const logs: string[] = [];
   const sink = new Writable({
@@ -43,7 +57,16 @@ export async function setupApp(opts: { database?: TestDatabase; key?: Buffer; se
   const logger = createLogger('debug', sink);
   const box = new SecretBox(opts.key ?? crypto.randomBytes(32));
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'quarry-test-home-'));
-  const app = await buildApp({ db: database.db, box, logger, settings: { home, ...opts.settings }, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
+  const settings = { ...pickSettings(loadConfig({})), home, ...opts.settings };
+  const policy = new NetworkPolicy(settings.networkPolicy, opts.lookup);
+  const runtime = opts.workers
+    ? await Runtime.start(
+        { db: database.db, databaseUrl: database.url, box, settings: { policy, home, log: logger, discoveryTimeoutMs: settings.connectionTestTimeoutMs }, log: logger },
+        { concurrency: opts.workers.concurrency, leaseMs: opts.workers.leaseMs ?? 30_000, maxConsecutiveFailures: opts.workers.maxConsecutiveFailures ?? 3 },
+      )
+    : undefined;
+  const queue = runtime?.queue ?? (await JobQueue.start(database.url, logger, { schedule: false }));
+  const app = await buildApp({ db: database.db, box, logger, settings, queue, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
   const tenancy = new TenancyService(database.db);
   const boot = (await tenancy.bootstrap()) ?? (await existingBootstrap(tenancy, database));
 
@@ -75,8 +98,11 @@ export async function setupApp(opts: { database?: TestDatabase; key?: Buffer; se
       return { token, accountId };
     },
     home,
+    runtime,
     close: async () => {
       await app.close();
+      if (runtime) await runtime.stop();
+      else await queue.stop();
       if (!opts.database) await database.drop();
       await fs.rm(home, { recursive: true, force: true });
     },

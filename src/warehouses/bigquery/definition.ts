@@ -7,6 +7,7 @@ export const bigquery: WarehouseDefinition = {
   label: 'Google BigQuery',
   description: 'BigQuery, authenticated with a service-account key.',
   creatableViaApi: true,
+  loadable: false,
   load: async () => (await import('./driver.js')).driver,
   configSchema: Type.Object(
     {

@@ -7,6 +7,7 @@ export const databricks: WarehouseDefinition = {
   label: 'Databricks',
   description: 'Databricks SQL warehouse or cluster, with a personal access token.',
   creatableViaApi: true,
+  loadable: false,
   load: async () => (await import('./driver.js')).driver,
   configSchema: Type.Object(
     {

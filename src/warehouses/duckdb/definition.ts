@@ -6,6 +6,7 @@ export const duckdb: WarehouseDefinition = {
   label: 'DuckDB (embedded)',
   description: 'An embedded DuckDB warehouse file kept under QUARRY_HOME: works with nothing else installed.',
   creatableViaApi: true,
+  loadable: true,
   load: async () => (await import('./driver.js')).driver,
   configSchema: Type.Object(
     {

@@ -70,6 +70,7 @@ class DuckDbSession implements WarehouseSession {
 
 export const driver: WarehouseDriver = {
   endpoints: () => [],
+  openWriter: async (config, ctx) => (await import('./writer.js')).openDuckDbWriter(ctx.home, (config as unknown as DuckDbConfig).database),
 
   async connect(config: WarehouseConfig, ctx: DriverContext): Promise<WarehouseSession> {
     const c = config as unknown as DuckDbConfig;

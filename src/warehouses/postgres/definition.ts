@@ -9,6 +9,7 @@ export const postgres: WarehouseDefinition = {
   label: 'PostgreSQL / Redshift',
   description: 'PostgreSQL, or Amazon Redshift through its PostgreSQL protocol.',
   creatableViaApi: true,
+  loadable: true,
   load: async () => (await import('./driver.js')).driver,
   configSchema: Type.Object(
     {

@@ -1,72 +1,12 @@
-import type { ConnectionOptions } from 'node:tls';
-import pg from 'pg';
+import type pg from 'pg';
+import { type PostgresConnection, connectPostgres, destroyClient, pgIdent } from '../../lib/postgres-client.js';
 import { StepError, scratchTableName, type DriverContext, type WarehouseConfig, type WarehouseDriver, type WarehouseSession } from '../types.js';
 
-interface PostgresConfig {
-  host: string;
-  port: number;
-  database: string;
+interface PostgresConfig extends PostgresConnection {
   schema: string;
-  username: string;
-  password?: string;
-  sslmode: 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-  ssl_root_cert?: string;
 }
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-function sslOptions(c: PostgresConfig): false | ConnectionOptions {
-  switch (c.sslmode) {
-    case 'disable':
-      return false;
-    case 'prefer':
-    case 'require':
-      // libpq semantics: encrypted, certificate not checked
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { rejectUnauthorized: true, ...(c.ssl_root_cert ? { ca: c.ssl_root_cert } : {}), checkServerIdentity: () => undefined };
-    case 'verify-full':
-      return { rejectUnauthorized: true, ...(c.ssl_root_cert ? { ca: c.ssl_root_cert } : {}), servername: c.host };
-  }
-}
-
-/** Ends a client at once, even against a server that stopped answering. */
-function destroy(client: pg.Client): void {
-  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-  client.end().catch(() => undefined);
-}
-
-async function login(c: PostgresConfig, address: string, ssl: false | ConnectionOptions, signal: AbortSignal): Promise<pg.Client> {
-  const client = new pg.Client({
-    host: address,
-    port: c.port,
-    database: c.database,
-    user: c.username,
-    password: c.password ?? '',
-    ssl,
-    application_name: 'quarry',
-  });
-  client.on('error', () => undefined);
-  const abort = () => destroy(client);
-  signal.addEventListener('abort', abort, { once: true });
-  try {
-    await client.connect();
-    return client;
-  } catch (err) {
-    destroy(client);
-    throw err;
-  } finally {
-    signal.removeEventListener('abort', abort);
-  }
-}
-
-function loginError(err: unknown, c: PostgresConfig): Error {
-  const e = err as { code?: string; message?: string };
-  if (e.code === '28P01' || e.code === '28000') return new StepError(`PostgreSQL rejected the login: ${e.message}`);
-  if (e.code === '3D000') return new StepError(`PostgreSQL rejected the login: ${e.message}`, `CREATE DATABASE ${ident(c.database)};`);
-  if (/does not support SSL/i.test(e.message ?? '')) return new StepError(`the server does not support TLS, but sslmode is ${c.sslmode}`);
-  return err as Error;
-}
+const ident = pgIdent;
 
 class PostgresSession implements WarehouseSession {
   constructor(
@@ -132,11 +72,13 @@ class PostgresSession implements WarehouseSession {
   }
 
   async close(): Promise<void> {
-    destroy(this.client);
+    destroyClient(this.client);
   }
 }
 
 export const driver: WarehouseDriver = {
+  openWriter: async (config, ctx) => (await import('./writer.js')).openPostgresWriter(config as unknown as PostgresConfig, ctx),
+
   endpoints(config) {
     const c = config as unknown as PostgresConfig;
     // TLS is negotiated inside the PostgreSQL protocol: the probe checks TCP, login checks TLS.
@@ -145,18 +87,7 @@ export const driver: WarehouseDriver = {
 
   async connect(config: WarehouseConfig, ctx: DriverContext): Promise<WarehouseSession> {
     const c = config as unknown as PostgresConfig;
-    const { address } = await ctx.resolve(c.host);
-    let client: pg.Client;
-    try {
-      client = await login(c, address, sslOptions(c), ctx.signal);
-    } catch (err) {
-      // sslmode=prefer: fall back to plain TCP when the server has no TLS, as libpq does
-      if (c.sslmode === 'prefer' && /does not support SSL/i.test((err as Error).message)) {
-        client = await login(c, address, false, ctx.signal).catch((e: unknown) => {
-          throw loginError(e, c);
-        });
-      } else throw loginError(err, c);
-    }
+    const client = await connectPostgres(c, ctx);
     const { rows } = await client.query<{ user: string; version: string }>(`SELECT current_user AS user, version() AS version`);
     const r = rows[0]!;
     // pg_stat_ssl does not exist on Redshift: TLS is reported where the server can tell.

@@ -7,6 +7,7 @@ export const snowflake: WarehouseDefinition = {
   label: 'Snowflake',
   description: 'Snowflake data warehouse, with password or key-pair authentication.',
   creatableViaApi: true,
+  loadable: false,
   load: async () => (await import('./driver.js')).driver,
   configSchema: Type.Object(
     {

@@ -1,0 +1,11 @@
+import type { ConnectorDefinition } from './types.js';
+import { postgresql } from './postgresql/definition.js';
+
+/** The one list of loader types. */
+export const connectors: readonly ConnectorDefinition[] = [postgresql];
+
+const byType = new Map(connectors.map((c) => [c.type, c]));
+
+export function findConnector(type: string): ConnectorDefinition | undefined {
+  return byType.get(type);
+}

@@ -1,0 +1,146 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { STAGING_MARK, STATE_TABLE, stagingName, type StreamLoad, type StreamWriter, type WarehouseWriter } from '../types.js';
+import { castFromText, duckdbType } from './types.js';
+import { openDuckDb } from './driver.js';
+
+const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const lit = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+async function existingColumns(conn: DuckDBConnection, schema: string, table: string): Promise<{ name: string; type: string }[] | null> {
+  const r = await conn.runAndReadAll(
+    `SELECT column_name AS name, data_type AS type FROM information_schema.columns
+      WHERE table_catalog = current_database() AND table_schema = $schema AND table_name = $table ORDER BY ordinal_position`,
+    { schema, table },
+  );
+  const rows = r.getRowObjects() as { name: string; type: string }[];
+  return rows.length ? rows : null;
+}
+
+/**
+ * Streams CSV to a staging file and bulk-reads it with DuckDB's CSV reader at commit, then
+ * swaps or merges inside one transaction together with the stream's state.
+ */
+class DuckDbStreamWriter implements StreamWriter {
+  private readonly file: fs.WriteStream;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly load: StreamLoad,
+    private readonly path: string,
+  ) {
+    this.file = fs.createWriteStream(path);
+    this.done = new Promise((resolve, reject) => {
+      this.file.once('finish', resolve);
+      this.file.once('error', reject);
+    });
+  }
+
+  write(csv: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.file.write(csv)) return resolve();
+      this.file.once('drain', resolve);
+      this.file.once('error', reject);
+    });
+  }
+
+  async commit(cursor: string | null): Promise<{ rows: number }> {
+    this.file.end();
+    await this.done;
+    const { schema, table, columns, primaryKey, mode, runId, stream } = this.load;
+    const c = this.conn;
+    const final = `${q(schema)}.${q(table)}`;
+    const staging = `${q(schema)}.${q(stagingName(table, runId))}`;
+    try {
+      await c.run('BEGIN TRANSACTION');
+      const existing = await existingColumns(c, schema, table);
+      const existingType = new Map(existing?.map((e) => [e.name, e.type]));
+      const csvColumns = `{${columns.map((col, i) => `${lit(`c${i}`)}: 'VARCHAR'`).join(', ')}}`;
+      const selects = columns.map((col, i) => `${castFromText(col, q(`c${i}`), existingType.get(col.name) ?? duckdbType(col))} AS ${q(col.name)}`);
+      // Columns the table has but the stream no longer sends stay, empty: nothing is dropped.
+      const kept = (existing ?? []).filter((e) => !columns.some((col) => col.name === e.name) && !e.name.startsWith('_quarry_')).map((e) => `CAST(NULL AS ${e.type}) AS ${q(e.name)}`);
+      await c.run(
+        `CREATE TABLE ${staging} AS SELECT ${[...selects, ...kept].join(', ')}, now() AS "_quarry_loaded_at", ${lit(runId)} AS "_quarry_run_id", row_number() OVER () AS "_quarry_row"
+           FROM read_csv(${lit(this.path)}, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${csvColumns}, auto_detect = false)`,
+      );
+      const rows = Number((await c.runAndReadAll(`SELECT count(*) AS n FROM ${staging}`)).getRowObjects()[0]?.n ?? 0);
+      const names = [...columns.map((col) => col.name), ...(existing ?? []).filter((e) => !columns.some((col) => col.name === e.name) && !e.name.startsWith('_quarry_')).map((e) => e.name), '_quarry_loaded_at', '_quarry_run_id'];
+      const list = names.map(q).join(', ');
+      if (mode === 'full_refresh' || !existing) {
+        const order = existing ? (existing.map((e) => e.name).filter((n) => names.includes(n)) as string[]).concat(names.filter((n) => !existing.some((e) => e.name === n))) : names;
+        await c.run(`DROP TABLE IF EXISTS ${final}`);
+        const dedupe = mode === 'incremental' && primaryKey.length ? ` QUALIFY row_number() OVER (PARTITION BY ${primaryKey.map(q).join(', ')} ORDER BY "_quarry_row" DESC) = 1` : '';
+        await c.run(`CREATE TABLE ${final} AS SELECT ${order.map(q).join(', ')} FROM ${staging}${dedupe}`);
+      } else {
+        for (const col of columns.filter((x) => !existingType.has(x.name))) await c.run(`ALTER TABLE ${final} ADD COLUMN ${q(col.name)} ${duckdbType(col)}`);
+        const pk = primaryKey.map(q).join(', ');
+        const latest = `SELECT ${list} FROM ${staging} QUALIFY row_number() OVER (PARTITION BY ${pk} ORDER BY "_quarry_row" DESC) = 1`;
+        await c.run(`DELETE FROM ${final} USING ${staging} s WHERE ${primaryKey.map((k) => `${final}.${q(k)} = s.${q(k)}`).join(' AND ')}`);
+        await c.run(`INSERT INTO ${final} (${list}) ${latest}`);
+      }
+      await c.run(`DROP TABLE ${staging}`);
+      await c.run(`CREATE TABLE IF NOT EXISTS ${q(schema)}.${q(STATE_TABLE)} (stream VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, cursor VARCHAR, run_id VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
+      await c.run(`DELETE FROM ${q(schema)}.${q(STATE_TABLE)} WHERE stream = ${lit(stream)}`);
+      await c.run(`INSERT INTO ${q(schema)}.${q(STATE_TABLE)} VALUES (${lit(stream)}, ${lit(table)}, ${cursor === null ? 'NULL' : lit(cursor)}, ${lit(runId)}, now())`);
+      await c.run('COMMIT');
+      return { rows };
+    } catch (err) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      fs.rmSync(this.path, { force: true });
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.file.destroy();
+    fs.rmSync(this.path, { force: true });
+  }
+}
+
+class DuckDbWriter implements WarehouseWriter {
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly tmpDir: string,
+  ) {}
+
+  async ensureSchema(schema: string): Promise<void> {
+    await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
+  }
+
+  async readState(schema: string, table: string, stream: string): Promise<string | null> {
+    if (!(await existingColumns(this.conn, schema, table))) return null;
+    if (!(await existingColumns(this.conn, schema, STATE_TABLE))) return null;
+    const r = await this.conn.runAndReadAll(`SELECT cursor FROM ${q(schema)}.${q(STATE_TABLE)} WHERE stream = $stream`, { stream });
+    return (r.getRowObjects()[0]?.cursor as string | null | undefined) ?? null;
+  }
+
+  async cleanup(schema: string, keepRunIds: string[]): Promise<void> {
+    const keep = keepRunIds.map((id) => `${STAGING_MARK}${id.replace(/-/g, '').slice(0, 12)}`);
+    const r = await this.conn.runAndReadAll(
+      `SELECT table_name AS name FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = $schema AND contains(table_name, $mark)`,
+      { schema, mark: STAGING_MARK },
+    );
+    for (const { name } of r.getRowObjects() as { name: string }[]) {
+      if (!keep.some((k) => name.endsWith(k))) await this.conn.run(`DROP TABLE IF EXISTS ${q(schema)}.${q(name)}`);
+    }
+  }
+
+  async begin(load: StreamLoad): Promise<StreamWriter> {
+    const file = path.join(this.tmpDir, `${load.runId}-${crypto.randomBytes(4).toString('hex')}.csv`);
+    return new DuckDbStreamWriter(this.conn, load, file);
+  }
+
+  async close(): Promise<void> {
+    this.conn.closeSync();
+  }
+}
+
+export async function openDuckDbWriter(home: string, database: string): Promise<WarehouseWriter> {
+  const tmpDir = path.join(home, 'tmp');
+  await fs.promises.mkdir(tmpDir, { recursive: true });
+  return new DuckDbWriter(await openDuckDb(home, database), tmpDir);
+}

@@ -78,6 +78,8 @@ export async function executeRun(deps: RunDeps, runId: string, jobId: string, co
   }, deps.heartbeatMs);
 
   const op = openOperation(deps.settings, controller.signal);
+  // The warehouse connection is not cut by a cancel: it must stay up to drop what was staged.
+  const writerOp = openOperation(deps.settings);
   let writer: WarehouseWriter | undefined;
   const errors: string[] = [];
   let rowsLoaded = 0;
@@ -107,7 +109,7 @@ export async function executeRun(deps: RunDeps, runId: string, jobId: string, co
 
     const connector = await connectorDef.load();
     const driver = await warehouseDef.load();
-    writer = await driver.openWriter!(warehouseConfig, op.ctx);
+    writer = await driver.openWriter!(warehouseConfig, writerOp.ctx);
     await writer.ensureSchema(loader.target_schema);
     const running = (await db.query<{ id: string }>(`SELECT id FROM loader_runs WHERE status = 'running'`)).rows.map((r) => r.id);
     await writer.cleanup(loader.target_schema, running);
@@ -190,6 +192,7 @@ export async function executeRun(deps: RunDeps, runId: string, jobId: string, co
     clearInterval(heartbeat);
     await writer?.close().catch(() => undefined);
     await op.close();
+    await writerOp.close();
   }
 
   // An abort is a user's cancel, or this worker shutting down: the latter is a failure the

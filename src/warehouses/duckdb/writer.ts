@@ -58,28 +58,29 @@ class DuckDbStreamWriter implements StreamWriter {
       await c.run('BEGIN TRANSACTION');
       const existing = await existingColumns(c, schema, table);
       const existingType = new Map(existing?.map((e) => [e.name, e.type]));
-      const csvColumns = `{${columns.map((col, i) => `${lit(`c${i}`)}: 'VARCHAR'`).join(', ')}}`;
+      const csvColumns = `{${columns.map((_col, i) => `${lit(`c${i}`)}: 'VARCHAR'`).join(', ')}}`;
       const selects = columns.map((col, i) => `${castFromText(col, q(`c${i}`), existingType.get(col.name) ?? duckdbType(col))} AS ${q(col.name)}`);
-      // Columns the table has but the stream no longer sends stay, empty: nothing is dropped.
-      const kept = (existing ?? []).filter((e) => !columns.some((col) => col.name === e.name) && !e.name.startsWith('_quarry_')).map((e) => `CAST(NULL AS ${e.type}) AS ${q(e.name)}`);
-      await c.run(
-        `CREATE TABLE ${staging} AS SELECT ${[...selects, ...kept].join(', ')}, now() AS "_quarry_loaded_at", ${lit(runId)} AS "_quarry_run_id", row_number() OVER () AS "_quarry_row"
-           FROM read_csv(${lit(this.path)}, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${csvColumns}, auto_detect = false)`,
-      );
+      const merge = mode === 'incremental' && existing !== null;
+      // Full refresh: columns the table has but the stream no longer sends stay, empty.
+      const kept = merge ? [] : (existing ?? []).filter((e) => !columns.some((col) => col.name === e.name) && !e.name.startsWith('_quarry_'));
+      const rowsIn = `SELECT ${[...selects, ...kept.map((e) => `CAST(NULL AS ${e.type}) AS ${q(e.name)}`)].join(', ')}, now() AS "_quarry_loaded_at", ${lit(runId)} AS "_quarry_run_id", row_number() OVER () AS "_quarry_row"
+           FROM read_csv(${lit(this.path)}, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${csvColumns}, auto_detect = false)`;
+      // Within one read, a primary key's last row wins.
+      const dedupe = mode === 'incremental' && primaryKey.length ? ` QUALIFY row_number() OVER (PARTITION BY ${primaryKey.map(q).join(', ')} ORDER BY "_quarry_row" DESC) = 1` : '';
+      await c.run(`CREATE TABLE ${staging} AS SELECT * FROM (${rowsIn})${dedupe}`);
       const rows = Number((await c.runAndReadAll(`SELECT count(*) AS n FROM ${staging}`)).getRowObjects()[0]?.n ?? 0);
-      const names = [...columns.map((col) => col.name), ...(existing ?? []).filter((e) => !columns.some((col) => col.name === e.name) && !e.name.startsWith('_quarry_')).map((e) => e.name), '_quarry_loaded_at', '_quarry_run_id'];
-      const list = names.map(q).join(', ');
-      if (mode === 'full_refresh' || !existing) {
-        const order = existing ? (existing.map((e) => e.name).filter((n) => names.includes(n)) as string[]).concat(names.filter((n) => !existing.some((e) => e.name === n))) : names;
+      const names = [...columns.map((col) => col.name), ...kept.map((e) => e.name), '_quarry_loaded_at', '_quarry_run_id'];
+      if (!merge) {
+        const order = existing ? existing.map((e) => e.name).filter((n) => names.includes(n)).concat(names.filter((n) => !existingType.has(n))) : names;
         await c.run(`DROP TABLE IF EXISTS ${final}`);
-        const dedupe = mode === 'incremental' && primaryKey.length ? ` QUALIFY row_number() OVER (PARTITION BY ${primaryKey.map(q).join(', ')} ORDER BY "_quarry_row" DESC) = 1` : '';
-        await c.run(`CREATE TABLE ${final} AS SELECT ${order.map(q).join(', ')} FROM ${staging}${dedupe}`);
+        await c.run(`CREATE TABLE ${final} AS SELECT ${order.map(q).join(', ')} FROM ${staging}`);
       } else {
         for (const col of columns.filter((x) => !existingType.has(x.name))) await c.run(`ALTER TABLE ${final} ADD COLUMN ${q(col.name)} ${duckdbType(col)}`);
-        const pk = primaryKey.map(q).join(', ');
-        const latest = `SELECT ${list} FROM ${staging} QUALIFY row_number() OVER (PARTITION BY ${pk} ORDER BY "_quarry_row" DESC) = 1`;
-        await c.run(`DELETE FROM ${final} USING ${staging} s WHERE ${primaryKey.map((k) => `${final}.${q(k)} = s.${q(k)}`).join(' AND ')}`);
-        await c.run(`INSERT INTO ${final} (${list}) ${latest}`);
+        const match = primaryKey.map((k) => `${final}.${q(k)} = s.${q(k)}`).join(' AND ');
+        const set = names.filter((n) => !primaryKey.includes(n)).map((n) => `${q(n)} = s.${q(n)}`).join(', ');
+        // update in place (columns the stream no longer sends keep their values), then add the new keys
+        await c.run(`UPDATE ${final} SET ${set} FROM ${staging} s WHERE ${match}`);
+        await c.run(`INSERT INTO ${final} (${names.map(q).join(', ')}) SELECT ${names.map((n) => `s.${q(n)}`).join(', ')} FROM ${staging} s WHERE NOT EXISTS (SELECT 1 FROM ${final} WHERE ${match})`);
       }
       await c.run(`DROP TABLE ${staging}`);
       await c.run(`CREATE TABLE IF NOT EXISTS ${q(schema)}.${q(STATE_TABLE)} (stream VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, cursor VARCHAR, run_id VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);

@@ -124,9 +124,15 @@ class PostgresStreamWriter implements StreamWriter {
   }
 
   async abort(): Promise<void> {
-    this.copy.destroy();
-    // the COPY was cut off mid-stream: the connection may be unusable; dropping is best effort,
-    // and the next run's cleanup drops what is left
+    if (!this.copy.writableFinished) {
+      // ends the COPY with CopyFail: the server discards what it received
+      await new Promise<void>((resolve) => {
+        this.copy.once('error', () => resolve());
+        this.copy.once('close', () => resolve());
+        this.copy.destroy(new Error('load cancelled'));
+      });
+    }
+    // best effort: if the connection is gone, the next run's cleanup drops the table
     await this.client.query('ROLLBACK').catch(() => undefined);
     await this.client.query(`DROP TABLE IF EXISTS ${q(this.load.schema)}.${q(this.staging)}`).catch(() => undefined);
   }

@@ -1,8 +1,9 @@
 import type { ConnectorDefinition } from './types.js';
 import { postgresql } from './postgresql/definition.js';
+import { mysql } from './mysql/definition.js';
 
 /** The one list of loader types. */
-export const connectors: readonly ConnectorDefinition[] = [postgresql];
+export const connectors: readonly ConnectorDefinition[] = [postgresql, mysql];
 
 const byType = new Map(connectors.map((c) => [c.type, c]));
 

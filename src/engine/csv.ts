@@ -16,7 +16,8 @@ function text(value: unknown, type: LogicalType): string {
     case 'json':
       return typeof value === 'string' ? value : JSON.stringify(value);
     case 'boolean':
-      return value === true || value === 1 || value === '1' || value === 't' || value === 'true' ? 't' : 'f';
+      if (typeof value === 'number' || typeof value === 'bigint') return value !== 0 && value !== 0n ? 't' : 'f';
+      return value === true || value === '1' || value === 't' || value === 'true' ? 't' : 'f';
     case 'timestamptz':
     case 'timestamp':
     case 'date':
@@ -35,7 +36,8 @@ function dateText(d: Date, type: LogicalType): string {
 export function csvField(value: unknown, type: LogicalType): string {
   if (value === null || value === undefined) return '';
   const s = text(value, type);
-  if (s === '') return '""';
+  // `\.` alone on a line ends PostgreSQL's COPY input: quoted, it is just a value
+  if (s === '' || s === '\\.') return `"${s}"`;
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

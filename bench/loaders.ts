@@ -4,8 +4,10 @@
  *   postgres -> postgres   vs  psql COPY TO STDOUT | psql COPY FROM STDIN
  *   postgres -> duckdb     (same baseline: the copy pipe is the floor of any load)
  *   mysql    -> postgres   vs  pgloader (Debian's package)
- * Quarry runs in a separate `quarry worker` process, fresh for each case, so its peak RSS
- * (VmHWM) is measured alone; a 1,000,000-row case shows whether memory grows with rows.
+ * Quarry runs in a separate `quarry worker` process (the compiled build, as in production),
+ * fresh for each case, so its peak RSS (VmHWM) is measured alone; a 1,000,000-row case shows
+ * whether memory grows with rows. A run's time is its own (started -> completed, as recorded);
+ * the queue's pickup delay is shown apart.
  * Run: npm run bench:loaders   (BENCH_ROWS=... to change the size)
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -42,6 +44,7 @@ interface Result {
   rows: number;
   seconds: number;
   peakRssMb?: number;
+  pickupMs?: number;
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {
@@ -63,6 +66,7 @@ async function peakRss(pid: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  await run('npm', ['run', 'build', '--silent'], { cwd: ROOT });
   await admin.connect();
   for (const db of [names.meta, names.src, names.dst]) await admin.query(`CREATE DATABASE ${db}`);
   const my = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', multipleStatements: true });
@@ -107,29 +111,26 @@ async function main(): Promise<void> {
         selected_streams: [{ name: stream }],
         sync_mode: 'full_refresh',
       });
-      worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'worker'], {
+      worker = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'worker'], {
         cwd: ROOT,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: dbUrl(names.meta), QUARRY_SECRET_KEY: key.toString('base64'), QUARRY_HOME: home, QUARRY_WORKER_CONCURRENCY: '1', LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'inherit', 'inherit'],
       });
       await new Promise((r) => setTimeout(r, 3000)); // let it start and poll
-      let status = '';
-      const seconds = await timed(async () => {
-        const r = await loaders.trigger(boot.workspaceId, loader.id, null);
-        for (;;) {
-          const { rows: s } = await db.query<{ status: string; error_message: string }>('SELECT status, error_message FROM loader_runs WHERE id = $1', [r.id]);
-          status = s[0]!.status;
-          if (status !== 'pending' && status !== 'running') {
-            if (status !== 'completed') throw new Error(`${label}: ${status} ${s[0]!.error_message}`);
-            break;
-          }
-          await new Promise((res) => setTimeout(res, 100));
-        }
-      });
+      const r = await loaders.trigger(boot.workspaceId, loader.id, null);
+      let run: { status: string; error_message: string; created_at: Date; started_at: Date | null; completed_at: Date | null };
+      for (;;) {
+        run = (await db.query<typeof run>('SELECT status, error_message, created_at, started_at, completed_at FROM loader_runs WHERE id = $1', [r.id])).rows[0]!;
+        if (run.status !== 'pending' && run.status !== 'running') break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      if (run.status !== 'completed') throw new Error(`${label}: ${run.status} ${run.error_message}`);
+      const seconds = (run.completed_at!.getTime() - run.started_at!.getTime()) / 1000;
+      const pickupMs = run.started_at!.getTime() - run.created_at.getTime();
       const peak = await peakRss(worker.pid!);
       worker.kill('SIGTERM');
       await new Promise((r) => worker!.once('exit', r));
-      results.push({ case: label, rows, seconds, peakRssMb: peak });
+      results.push({ case: label, rows, seconds, peakRssMb: peak, pickupMs });
     }
 
     const dst = dbUrl(names.dst);
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
     await quarry('quarry mysql -> postgres', 'mysql', { host: '127.0.0.1', port: 3306, database: names.mysql, username: 'root', sslmode: 'disable' }, pgDest.id, 'big', ROWS);
 
     print(`\nLoader throughput, ${os.cpus().length} cores, full refresh, ~100 bytes/row\n`);
-    print(table(results.map((r) => ({ case: r.case, rows: r.rows, seconds: r.seconds.toFixed(1), 'rows/s': Math.round(r.rows / r.seconds), 'peak RSS MB': r.peakRssMb ? r.peakRssMb.toFixed(0) : '-' }))));
+    print(table(results.map((r) => ({ case: r.case, rows: r.rows, seconds: r.seconds.toFixed(1), 'rows/s': Math.round(r.rows / r.seconds), 'peak RSS MB': r.peakRssMb ? r.peakRssMb.toFixed(0) : '-', 'queue pickup ms': r.pickupMs ?? '-' }))));
     const rate = (label: string) => { const r = results.find((x) => x.case.startsWith(label))!; return r.rows / r.seconds; };
     print(`\npostgres -> postgres / COPY pipe: ${(rate('quarry postgres -> postgres') / rate('baseline: psql')).toFixed(2)}x (goal >= 0.8)`);
     print(`postgres -> duckdb   / COPY pipe: ${(rate('quarry postgres -> duckdb') / rate('baseline: psql')).toFixed(2)}x`);

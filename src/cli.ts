@@ -22,6 +22,7 @@ Commands:
                                   [--role admin|member|viewer] [--workspace <id>] [--org <id>]
   token list                    list tokens (never their values)
   token revoke <id|prefix>      revoke a token
+  duckdb <database> "<sql>"     query an embedded DuckDB warehouse (QUARRY_HOME/warehouses/<database>.duckdb)
 
 Options: --json  machine-readable output for list commands
 Environment: see docs/configuration.md (DATABASE_URL, QUARRY_HOME, HOST, PORT, ...)`;
@@ -41,7 +42,7 @@ async function withStore<T>(config: Config, log: Logger, fn: (store: Store) => P
 function table(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '(none)';
   const cols = Object.keys(rows[0]!);
-  const cell = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? '-' : String(v));
+  const cell = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(cols), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
@@ -154,6 +155,28 @@ async function tokenCreate(tenancy: TenancyService, values: Record<string, strin
   else out(`Token ${created.id} for account ${accountName} (${account.role}):\n${created.token}\nShown only this once.`);
 }
 
+/** A look into an embedded warehouse, for newcomers and operators (the file is free between loads). */
+async function duckdbQuery(home: string, database: string, sql: string, asJson: boolean): Promise<void> {
+  const { duckdbPath, openDuckDb } = await import('./warehouses/duckdb/driver.js');
+  const file = duckdbPath(home, database);
+  const exists = await import('node:fs/promises').then((fs) => fs.access(file).then(() => true, () => false));
+  if (!exists) throw new ConfigError(`no DuckDB warehouse "${database}" under ${home} (expected ${file})`);
+  let duck;
+  try {
+    duck = await openDuckDb(home, database);
+  } catch (err) {
+    throw new ConfigError(`cannot open ${file}: ${(err as Error).message} (a load into it may be running; try again when it ends)`);
+  }
+  try {
+    const rows = (await duck.conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    out(asJson ? JSON.stringify(rows) : table(rows));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  } finally {
+    duck.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -216,6 +239,9 @@ export async function main(argv: string[]): Promise<void> {
           ),
         );
       });
+    case `duckdb ${sub ?? ''}`.trim():
+      if (!sub || !arg) throw new ConfigError('usage: quarry duckdb <database> "<sql>"');
+      return duckdbQuery(config.home, sub, arg, Boolean(values.json));
     case 'token revoke':
       if (!arg) throw new ConfigError('usage: quarry token revoke <id|prefix>');
       return withStore(config, log, async ({ db }) => {

@@ -145,6 +145,7 @@ export async function executeRun(deps: RunDeps, runId: string, jobId: string, co
           }
         }
         if (controller.signal.aborted) throw new RunCancelled();
+        runLog.debug({ stream: choice.name, bytes, ms: Date.now() - started }, 'stream staged');
         const { rows } = await sw.commit(mode === 'incremental' ? cursor : null);
         rowsLoaded += rows;
         await db.query(

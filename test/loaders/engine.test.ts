@@ -36,11 +36,11 @@ const warehouses: { name: string; source: () => Promise<string>; read: () => Rea
     name: 'DuckDB',
     source: () => createSource(t, { name: 'duck', source_type: 'duckdb', config: { database: 'engine' } }),
     read: () => async (sql) => {
-      const conn = await openDuckDb(t.home, 'engine');
+      const duck = await openDuckDb(t.home, 'engine');
       try {
-        return (await conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+        return (await duck.conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
       } finally {
-        conn.closeSync();
+        duck.close();
       }
     },
   },

@@ -397,9 +397,9 @@ describe('mysql -> warehouses', () => {
     const loader = await createLoader(t, { loader_type: 'mysql', source_id: duckDest, config: loaderConfig(), selected_streams: [{ name: 'all_types' }, { name: 'big' }] });
     const run = await runLoader(t, loader.id);
     expect(run, JSON.stringify(run)).toMatchObject({ status: 'completed', rows_loaded: 12_003, streams_failed: 0 });
-    const conn = await openDuckDb(t.home, 'dw');
+    const duck = await openDuckDb(t.home, 'dw');
     try {
-      const r = await conn.runAndReadAll(`
+      const r = await duck.conn.runAndReadAll(`
         SELECT id, c_bool, c_bigint::VARCHAR AS c_bigint, c_ubigint::VARCHAR AS c_ubigint, c_decimal::VARCHAR AS c_decimal, c_float, c_bit1, c_bit8,
                c_date::VARCHAR AS c_date, c_datetime::VARCHAR AS c_datetime, epoch_ms(c_timestamp) AS c_timestamp_ms,
                c_varchar, c_text, c_longtext, c_json::VARCHAR AS c_json, hex(c_blob) AS c_blob, c_uuid::VARCHAR AS c_uuid
@@ -426,10 +426,10 @@ describe('mysql -> warehouses', () => {
       expect(JSON.parse(rows[0]!.c_json as string)).toMatchObject({ a: [1, 2.5] });
       expect(rows[1]).toMatchObject({ c_bool: false, c_date: null, c_datetime: null, c_timestamp_ms: null, c_varchar: '', c_text: null, c_blob: '' });
       expect(rows[2]).toMatchObject({ c_bool: true, c_varchar: null, c_text: 'x' });
-      const big = (await conn.runAndReadAll('SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d, sum(length(payload))::BIGINT AS len FROM raw.big')).getRowObjectsJson()[0]!;
+      const big = (await duck.conn.runAndReadAll('SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d, sum(length(payload))::BIGINT AS len FROM raw.big')).getRowObjectsJson()[0]!;
       expect(big).toEqual({ n: 12_000, d: 12_000, len: String(12_000 * 400 + 120 * 4950) });
     } finally {
-      conn.closeSync();
+      duck.close();
     }
   });
 
@@ -474,12 +474,12 @@ describe('mysql -> warehouses', () => {
     expect((await dest.db.query(`SELECT c_varchar FROM inc.all_types WHERE id = 2`)).rows[0].c_varchar).toBe('edited');
     expect((await dest.db.query(`SELECT amount::text FROM inc.events WHERE id = 2999`)).rows[0].amount).toBe('99999.99');
 
-    const conn = await openDuckDb(t.home, 'dw');
+    const warehouse = await openDuckDb(t.home, 'dw');
     try {
-      const duckSummary = (await conn.runAndReadAll(summary('VARCHAR'))).getRowObjectsJson()[0];
+      const duckSummary = (await warehouse.conn.runAndReadAll(summary('VARCHAR'))).getRowObjectsJson()[0];
       expect(duckSummary).toEqual(expected);
     } finally {
-      conn.closeSync();
+      warehouse.close();
     }
 
     // nothing changed: only the rows at the last cursor value are read again

@@ -60,12 +60,12 @@ describe('postgresql -> warehouses', () => {
     });
     const run = await runLoader(t, loader.id);
     expect(run, JSON.stringify(run)).toMatchObject({ status: 'completed', rows_loaded: 520 });
-    const conn = await openDuckDb(t.home, 'dw');
-    const r = await conn.runAndReadAll(`SELECT id, customer, amount, note, hex(blob) AS blob, flag FROM raw.orders WHERE id IN (1,2,3) ORDER BY id`);
+    const duck = await openDuckDb(t.home, 'dw');
+    const r = await duck.conn.runAndReadAll(`SELECT id, customer, amount, note, hex(blob) AS blob, flag FROM raw.orders WHERE id IN (1,2,3) ORDER BY id`);
     const rows = r.getRowObjectsJson();
     expect(rows[0]).toMatchObject({ id: '1', customer: 'customer 1', note: 'line one\nline two, "quoted"', blob: 'DEADBEEF', flag: false });
     expect(rows[1]!.note).toBe('');
     expect(rows[2]!.note).toBeNull();
-    conn.closeSync();
+    duck.close();
   });
 });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { STAGING_MARK, STATE_TABLE, stagingName, type StreamLoad, type StreamWriter, type WarehouseWriter } from '../types.js';
 import { castFromText, duckdbType } from './types.js';
-import { openDuckDb } from './driver.js';
+import { type DuckDbHandle, openDuckDb } from './driver.js';
+import { writeChunk } from '../../lib/streams.js';
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const lit = (value: string) => `'${value.replace(/'/g, "''")}'`;
@@ -40,11 +41,7 @@ class DuckDbStreamWriter implements StreamWriter {
   }
 
   write(csv: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.file.write(csv)) return resolve();
-      this.file.once('drain', resolve);
-      this.file.once('error', reject);
-    });
+    return writeChunk(this.file, csv);
   }
 
   async commit(cursor: string | null): Promise<{ rows: number }> {
@@ -59,30 +56,46 @@ class DuckDbStreamWriter implements StreamWriter {
       const existing = await existingColumns(c, schema, table);
       const existingType = new Map(existing?.map((e) => [e.name, e.type]));
       const csvColumns = `{${columns.map((_col, i) => `${lit(`c${i}`)}: 'VARCHAR'`).join(', ')}}`;
-      const selects = columns.map((col, i) => `${castFromText(col, q(`c${i}`), existingType.get(col.name) ?? duckdbType(col))} AS ${q(col.name)}`);
       const merge = mode === 'incremental' && existing !== null;
       // Full refresh: columns the table has but the stream no longer sends stay, empty.
       const kept = merge ? [] : (existing ?? []).filter((e) => !columns.some((col) => col.name === e.name) && !e.name.startsWith('_quarry_'));
-      const rowsIn = `SELECT ${[...selects, ...kept.map((e) => `CAST(NULL AS ${e.type}) AS ${q(e.name)}`)].join(', ')}, now() AS "_quarry_loaded_at", ${lit(runId)} AS "_quarry_run_id", row_number() OVER () AS "_quarry_row"
-           FROM read_csv(${lit(this.path)}, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${csvColumns}, auto_detect = false)`;
-      // Within one read, a primary key's last row wins.
-      const dedupe = mode === 'incremental' && primaryKey.length ? ` QUALIFY row_number() OVER (PARTITION BY ${primaryKey.map(q).join(', ')} ORDER BY "_quarry_row" DESC) = 1` : '';
-      await c.run(`CREATE TABLE ${staging} AS SELECT * FROM (${rowsIn})${dedupe}`);
-      const rows = Number((await c.runAndReadAll(`SELECT count(*) AS n FROM ${staging}`)).getRowObjects()[0]?.n ?? 0);
       const names = [...columns.map((col) => col.name), ...kept.map((e) => e.name), '_quarry_loaded_at', '_quarry_run_id'];
-      if (!merge) {
-        const order = existing ? existing.map((e) => e.name).filter((n) => names.includes(n)).concat(names.filter((n) => !existingType.has(n))) : names;
+      const order = existing && !merge ? existing.map((e) => e.name).filter((n) => names.includes(n)).concat(names.filter((n) => !existingType.has(n))) : names;
+      const exprs = new Map<string, string>([
+        ...columns.map((col, i) => [col.name, castFromText(col, q(`c${i}`), existingType.get(col.name) ?? duckdbType(col))] as [string, string]),
+        ...kept.map((e) => [e.name, `CAST(NULL AS ${e.type})`] as [string, string]),
+        ['_quarry_loaded_at', 'now()'],
+        ['_quarry_run_id', lit(runId)],
+      ]);
+      const csv = `read_csv(${lit(this.path)}, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${csvColumns}, auto_detect = false, buffer_size = 1048576)`;
+      const select = order.map((n) => `${exprs.get(n)} AS ${q(n)}`).join(', ');
+      let rows: number;
+      if (!merge && mode === 'full_refresh') {
+        // order does not matter here, and not keeping it lets DuckDB stream the file in bounded memory
+        await c.run('SET preserve_insertion_order = false');
+        await c.run(`CREATE TABLE ${staging} AS SELECT ${select} FROM ${csv}`);
+        await c.run('SET preserve_insertion_order = true');
+        rows = Number((await c.runAndReadAll(`SELECT count(*) AS n FROM ${staging}`)).getRowObjects()[0]?.n ?? 0);
         await c.run(`DROP TABLE IF EXISTS ${final}`);
-        await c.run(`CREATE TABLE ${final} AS SELECT ${order.map(q).join(', ')} FROM ${staging}`);
+        await c.run(`ALTER TABLE ${staging} RENAME TO ${q(table)}`);
       } else {
-        for (const col of columns.filter((x) => !existingType.has(x.name))) await c.run(`ALTER TABLE ${final} ADD COLUMN ${q(col.name)} ${duckdbType(col)}`);
-        const match = primaryKey.map((k) => `${final}.${q(k)} = s.${q(k)}`).join(' AND ');
-        const set = names.filter((n) => !primaryKey.includes(n)).map((n) => `${q(n)} = s.${q(n)}`).join(', ');
-        // update in place (columns the stream no longer sends keep their values), then add the new keys
-        await c.run(`UPDATE ${final} SET ${set} FROM ${staging} s WHERE ${match}`);
-        await c.run(`INSERT INTO ${final} (${names.map(q).join(', ')}) SELECT ${names.map((n) => `s.${q(n)}`).join(', ')} FROM ${staging} s WHERE NOT EXISTS (SELECT 1 FROM ${final} WHERE ${match})`);
+        // incremental: within one read, a primary key's last row wins
+        const dedupe = primaryKey.length ? ` QUALIFY row_number() OVER (PARTITION BY ${primaryKey.map(q).join(', ')} ORDER BY "_quarry_row" DESC) = 1` : '';
+        await c.run(`CREATE TABLE ${staging} AS SELECT * EXCLUDE ("_quarry_row") FROM (SELECT ${select}, row_number() OVER () AS "_quarry_row" FROM ${csv})${dedupe}`);
+        rows = Number((await c.runAndReadAll(`SELECT count(*) AS n FROM ${staging}`)).getRowObjects()[0]?.n ?? 0);
+        if (!merge) {
+          await c.run(`DROP TABLE IF EXISTS ${final}`);
+          await c.run(`ALTER TABLE ${staging} RENAME TO ${q(table)}`);
+        } else {
+          for (const col of columns.filter((x) => !existingType.has(x.name))) await c.run(`ALTER TABLE ${final} ADD COLUMN ${q(col.name)} ${duckdbType(col)}`);
+          const match = primaryKey.map((k) => `${final}.${q(k)} = s.${q(k)}`).join(' AND ');
+          const set = names.filter((n) => !primaryKey.includes(n)).map((n) => `${q(n)} = s.${q(n)}`).join(', ');
+          // update in place (columns the stream no longer sends keep their values), then add the new keys
+          await c.run(`UPDATE ${final} SET ${set} FROM ${staging} s WHERE ${match}`);
+          await c.run(`INSERT INTO ${final} (${names.map(q).join(', ')}) SELECT ${names.map((n) => `s.${q(n)}`).join(', ')} FROM ${staging} s WHERE NOT EXISTS (SELECT 1 FROM ${final} WHERE ${match})`);
+          await c.run(`DROP TABLE ${staging}`);
+        }
       }
-      await c.run(`DROP TABLE ${staging}`);
       await c.run(`CREATE TABLE IF NOT EXISTS ${q(schema)}.${q(STATE_TABLE)} (stream VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, cursor VARCHAR, run_id VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
       await c.run(`DELETE FROM ${q(schema)}.${q(STATE_TABLE)} WHERE stream = ${lit(stream)}`);
       await c.run(`INSERT INTO ${q(schema)}.${q(STATE_TABLE)} VALUES (${lit(stream)}, ${lit(table)}, ${cursor === null ? 'NULL' : lit(cursor)}, ${lit(runId)}, now())`);
@@ -103,10 +116,13 @@ class DuckDbStreamWriter implements StreamWriter {
 }
 
 class DuckDbWriter implements WarehouseWriter {
+  private readonly conn: DuckDBConnection;
   constructor(
-    private readonly conn: DuckDBConnection,
+    private readonly handle: DuckDbHandle,
     private readonly tmpDir: string,
-  ) {}
+  ) {
+    this.conn = handle.conn;
+  }
 
   async ensureSchema(schema: string): Promise<void> {
     await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
@@ -136,7 +152,7 @@ class DuckDbWriter implements WarehouseWriter {
   }
 
   async close(): Promise<void> {
-    this.conn.closeSync();
+    this.handle.close();
   }
 }
 

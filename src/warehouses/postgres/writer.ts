@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Writable } from 'node:stream';
+import { writeChunk } from '../../lib/streams.js';
 import { type PostgresConnection, connectPostgres, destroyClient, pgIdent as q } from '../../lib/postgres-client.js';
 import { STAGING_MARK, STATE_TABLE, stagingName, type DriverContext, type StreamLoad, type StreamWriter, type WarehouseWriter } from '../types.js';
 import { postgresType } from './types.js';
@@ -18,16 +19,6 @@ async function existingColumns(client: pg.Client, schema: string, table: string)
     [schema, table],
   );
   return rows.length ? rows : null;
-}
-
-function write(stream: Writable, chunk: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (stream.write(chunk)) return resolve();
-    const onDrain = () => (stream.off('error', onError), resolve());
-    const onError = (e: Error) => (stream.off('drain', onDrain), reject(e));
-    stream.once('drain', onDrain);
-    stream.once('error', onError);
-  });
 }
 
 function finish(stream: Writable & { rowCount?: number }): Promise<number> {
@@ -50,7 +41,7 @@ class PostgresStreamWriter implements StreamWriter {
   ) {}
 
   write(csv: Buffer): Promise<void> {
-    return write(this.copy, csv);
+    return writeChunk(this.copy, csv);
   }
 
   async commit(cursor: string | null): Promise<{ rows: number }> {
@@ -59,6 +50,14 @@ class PostgresStreamWriter implements StreamWriter {
     const final = `${q(schema)}.${q(table)}`;
     const staged = `${q(schema)}.${q(this.staging)}`;
     const c = this.client;
+    if (mode === 'full_refresh' && primaryKey.length) {
+      try {
+        await c.query(`ALTER TABLE ${staged} ADD PRIMARY KEY (${primaryKey.map(q).join(', ')})`);
+      } catch (err) {
+        await c.query(`DROP TABLE IF EXISTS ${staged}`).catch(() => undefined);
+        throw err;
+      }
+    }
     await c.query('BEGIN');
     try {
       if (mode === 'full_refresh') {
@@ -181,8 +180,8 @@ class PostgresWriter implements WarehouseWriter {
       const defs = columns.map((c) =>
         c.name === '_quarry_loaded_at' ? `${q(c.name)} ${c.type} DEFAULT now()` : c.name === '_quarry_run_id' ? `${q(c.name)} ${c.type} DEFAULT ${this.client.escapeLiteral(load.runId)}` : `${q(c.name)} ${c.type}`,
       );
-      const pk = load.primaryKey.length ? `, PRIMARY KEY (${load.primaryKey.map(q).join(', ')})` : '';
-      await this.client.query(`CREATE TABLE ${staged} (${defs.join(', ')}${pk})`);
+      // the primary key is added after the load: one sorted index build beats an insert per row
+      await this.client.query(`CREATE TABLE ${staged} (${defs.join(', ')})`);
     } else {
       // incremental: staged rows are merged into the table and dropped; no WAL needed
       await this.client.query(`CREATE UNLOGGED TABLE ${staged} (${load.columns.map((c) => `${q(c.name)} ${existing?.find((e) => e.name === c.name)?.type ?? postgresType(c)}`).join(', ')})`);

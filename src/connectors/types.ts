@@ -8,7 +8,8 @@ export const SYNC_MODES: readonly SyncMode[] = ['full_refresh', 'incremental'];
  * The type system between connectors and warehouses. A connector maps its source's types to
  * these; a warehouse writer maps these to its own (each with a pure, tested table).
  */
-export type LogicalType = 'boolean' | 'integer' | 'number' | 'decimal' | 'string' | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'json' | 'binary' | 'uuid';
+export const LOGICAL_TYPES = ['boolean', 'integer', 'number', 'decimal', 'string', 'date', 'time', 'timestamp', 'timestamptz', 'json', 'binary', 'uuid'] as const;
+export type LogicalType = (typeof LOGICAL_TYPES)[number];
 
 export interface Column {
   name: string;
@@ -47,10 +48,16 @@ export interface ReadOptions {
  *   empty string is `""`), columns in `stream.columns` order. Chunks need not end on a row
  *   boundary: a fast path can pass a database's CSV export through untouched.
  * - `rows`: rows as arrays in `stream.columns` order, for connectors that hold values.
+ * - `deleted`: primary keys (values in `stream.primaryKey` order) of records deleted or
+ *   archived at the source; an incremental load marks their rows `_quarry_deleted_at`.
  * - `state`: the highest cursor value of the data read (taken in the same snapshot as the
  *   data); the engine commits it together with that data.
  */
-export type ReadEvent = { type: 'csv'; data: Buffer } | { type: 'rows'; rows: unknown[][] } | { type: 'state'; cursor: string | null };
+export type ReadEvent =
+  | { type: 'csv'; data: Buffer }
+  | { type: 'rows'; rows: unknown[][] }
+  | { type: 'deleted'; keys: unknown[][] }
+  | { type: 'state'; cursor: string | null };
 
 export type ConnectorContext = DriverContext;
 

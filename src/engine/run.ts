@@ -138,7 +138,9 @@ export async function executeRun(deps: RunDeps, runId: string, jobId: string, co
         for await (const event of connector.read(config, { stream, mode, cursorField, cursor: state }, op.ctx)) {
           if (controller.signal.aborted) throw new RunCancelled();
           if (event.type === 'state') cursor = event.cursor;
-          else {
+          else if (event.type === 'deleted') {
+            if (mode === 'incremental') sw.markDeleted(event.keys); // a full refresh rebuilds without them anyway
+          } else {
             const data = event.type === 'csv' ? event.data : encodeCsv(event.rows, types);
             bytes += data.length;
             await sw.write(data);

@@ -81,6 +81,8 @@ export interface WarehouseWriter {
 export interface StreamWriter {
   /** Appends CSV (the engine's interchange format, see engine/csv.ts); resolves when accepted. */
   write(csv: Buffer): Promise<void>;
+  /** Primary keys of rows deleted at the source: marked `_quarry_deleted_at` at commit (incremental). */
+  markDeleted(keys: unknown[][]): void;
   commit(cursor: string | null): Promise<{ rows: number }>;
   /** Drops everything staged; nothing becomes visible. */
   abort(): Promise<void>;
@@ -93,6 +95,9 @@ export function stagingName(table: string, runId: string): string {
   return `${table.slice(0, 63 - suffix.length)}${suffix}`;
 }
 export const STATE_TABLE = '_quarry_state';
+export const DELETED_COLUMN = '_quarry_deleted_at';
+/** How many keys one statement marks deleted. */
+export const DELETE_BATCH = 500;
 
 export interface WarehouseSession {
   /** Who we are logged in as, for the authentication step's message. */

@@ -40,7 +40,7 @@ export async function waitForRun(t: TestApp, loaderId: string, runId: string, ti
   }
 }
 
-export async function runLoader(t: TestApp, loaderId: string): Promise<Record<string, any>> {
+export async function runLoader(t: TestApp, loaderId: string, timeoutMs?: number): Promise<Record<string, any>> {
   const run = await trigger(t, loaderId);
-  return waitForRun(t, loaderId, run.id);
+  return waitForRun(t, loaderId, run.id, timeoutMs);
 }

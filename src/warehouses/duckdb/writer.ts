@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { STAGING_MARK, STATE_TABLE, stagingName, type StreamLoad, type StreamWriter, type WarehouseWriter } from '../types.js';
+import { DELETED_COLUMN, DELETE_BATCH, STAGING_MARK, STATE_TABLE, stagingName, type StreamLoad, type StreamWriter, type WarehouseWriter } from '../types.js';
 import { castFromText, duckdbType } from './types.js';
 import { type DuckDbHandle, openDuckDb } from './driver.js';
 import { writeChunk } from '../../lib/streams.js';
@@ -26,6 +26,7 @@ async function existingColumns(conn: DuckDBConnection, schema: string, table: st
  */
 class DuckDbStreamWriter implements StreamWriter {
   private readonly file: fs.WriteStream;
+  private readonly deleted: unknown[][] = [];
   private readonly done: Promise<void>;
 
   constructor(
@@ -42,6 +43,10 @@ class DuckDbStreamWriter implements StreamWriter {
 
   write(csv: Buffer): Promise<void> {
     return writeChunk(this.file, csv);
+  }
+
+  markDeleted(keys: unknown[][]): void {
+    this.deleted.push(...keys);
   }
 
   async commit(cursor: string | null): Promise<{ rows: number }> {
@@ -89,11 +94,21 @@ class DuckDbStreamWriter implements StreamWriter {
         } else {
           for (const col of columns.filter((x) => !existingType.has(x.name))) await c.run(`ALTER TABLE ${final} ADD COLUMN ${q(col.name)} ${duckdbType(col)}`);
           const match = primaryKey.map((k) => `${final}.${q(k)} = s.${q(k)}`).join(' AND ');
-          const set = names.filter((n) => !primaryKey.includes(n)).map((n) => `${q(n)} = s.${q(n)}`).join(', ');
+          // a row seen again at the source is live again
+          const revive = existingType.has(DELETED_COLUMN) ? `, ${q(DELETED_COLUMN)} = NULL` : '';
+          const set = names.filter((n) => !primaryKey.includes(n)).map((n) => `${q(n)} = s.${q(n)}`).join(', ') + revive;
           // update in place (columns the stream no longer sends keep their values), then add the new keys
           await c.run(`UPDATE ${final} SET ${set} FROM ${staging} s WHERE ${match}`);
           await c.run(`INSERT INTO ${final} (${names.map(q).join(', ')}) SELECT ${names.map((n) => `s.${q(n)}`).join(', ')} FROM ${staging} s WHERE NOT EXISTS (SELECT 1 FROM ${final} WHERE ${match})`);
           await c.run(`DROP TABLE ${staging}`);
+        }
+        if (this.deleted.length) {
+          if (!existingType.has(DELETED_COLUMN)) await c.run(`ALTER TABLE ${final} ADD COLUMN IF NOT EXISTS ${q(DELETED_COLUMN)} TIMESTAMPTZ`);
+          const keyList = `(${primaryKey.map((k) => `CAST(${q(k)} AS VARCHAR)`).join(', ')})`;
+          for (let i = 0; i < this.deleted.length; i += DELETE_BATCH) {
+            const values = this.deleted.slice(i, i + DELETE_BATCH).map((key) => `(${key.map((v) => lit(String(v))).join(', ')})`).join(', ');
+            await c.run(`UPDATE ${final} SET ${q(DELETED_COLUMN)} = now() WHERE ${keyList} IN (${values}) AND ${q(DELETED_COLUMN)} IS NULL`);
+          }
         }
       }
       await c.run(`CREATE TABLE IF NOT EXISTS ${q(schema)}.${q(STATE_TABLE)} (stream VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, cursor VARCHAR, run_id VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);

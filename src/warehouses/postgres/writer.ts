@@ -3,7 +3,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Writable } from 'node:stream';
 import { writeChunk } from '../../lib/streams.js';
 import { type PostgresConnection, connectPostgres, destroyClient, pgIdent as q } from '../../lib/postgres-client.js';
-import { STAGING_MARK, STATE_TABLE, stagingName, type DriverContext, type StreamLoad, type StreamWriter, type WarehouseWriter } from '../types.js';
+import { DELETED_COLUMN, DELETE_BATCH, STAGING_MARK, STATE_TABLE, stagingName, type DriverContext, type StreamLoad, type StreamWriter, type WarehouseWriter } from '../types.js';
 import { postgresType } from './types.js';
 
 const META = [
@@ -30,6 +30,8 @@ function finish(stream: Writable & { rowCount?: number }): Promise<number> {
 }
 
 class PostgresStreamWriter implements StreamWriter {
+  private readonly deleted: unknown[][] = [];
+
   constructor(
     private readonly client: pg.Client,
     private readonly load: StreamLoad,
@@ -42,6 +44,10 @@ class PostgresStreamWriter implements StreamWriter {
 
   write(csv: Buffer): Promise<void> {
     return writeChunk(this.copy, csv);
+  }
+
+  markDeleted(keys: unknown[][]): void {
+    this.deleted.push(...keys);
   }
 
   async commit(cursor: string | null): Promise<{ rows: number }> {
@@ -98,7 +104,9 @@ class PostgresStreamWriter implements StreamWriter {
             await c.query(`ALTER TABLE ${final} ADD COLUMN IF NOT EXISTS ${q(col.name)} ${col.type}`);
           }
         }
-        const set = [...sourceCols.filter((x) => !primaryKey.map(q).includes(x)), q('_quarry_loaded_at'), q('_quarry_run_id')].map((x) => `${x} = EXCLUDED.${x}`).join(', ');
+        // a row seen again at the source is live again
+        const revive = this.columns.some((x) => x.name === DELETED_COLUMN) ? `, ${q(DELETED_COLUMN)} = NULL` : '';
+        const set = [...sourceCols.filter((x) => !primaryKey.map(q).includes(x)), q('_quarry_loaded_at'), q('_quarry_run_id')].map((x) => `${x} = EXCLUDED.${x}`).join(', ') + revive;
         await c.query(
           `INSERT INTO ${final} (${sourceCols.join(', ')}, "_quarry_loaded_at", "_quarry_run_id")
            SELECT DISTINCT ON (${pk}) ${sourceCols.join(', ')}, now(), $1 FROM ${staged} ORDER BY ${pk}, ctid DESC
@@ -106,6 +114,15 @@ class PostgresStreamWriter implements StreamWriter {
           [runId],
         );
         await c.query(`DROP TABLE ${staged}`);
+        if (this.deleted.length) {
+          await c.query(`ALTER TABLE ${final} ADD COLUMN IF NOT EXISTS ${q(DELETED_COLUMN)} timestamptz`);
+          const keyList = `(${primaryKey.map((k) => `${q(k)}::text`).join(', ')})`;
+          for (let i = 0; i < this.deleted.length; i += DELETE_BATCH) {
+            const batch = this.deleted.slice(i, i + DELETE_BATCH);
+            const values = batch.map((_, r) => `(${primaryKey.map((_k, j) => `$${r * primaryKey.length + j + 1}`).join(', ')})`).join(', ');
+            await c.query(`UPDATE ${final} SET ${q(DELETED_COLUMN)} = now() WHERE ${keyList} IN (${values}) AND ${q(DELETED_COLUMN)} IS NULL`, batch.flat().map((v) => String(v)));
+          }
+        }
       }
       await c.query(`CREATE TABLE IF NOT EXISTS ${q(schema)}.${q(STATE_TABLE)} (stream text PRIMARY KEY, table_name text NOT NULL, cursor text, run_id text NOT NULL, updated_at timestamptz NOT NULL)`);
       await c.query(

@@ -1,34 +1,23 @@
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { StepError, type DriverContext } from '../warehouses/types.js';
+import { type DatabaseConnection, tlsPolicy } from './database-connection.js';
 
 /** Connection settings shared by the PostgreSQL warehouse driver and the postgresql connector. */
-export interface PostgresConnection {
-  host: string;
-  port: number;
-  database: string;
-  username: string;
-  password?: string;
-  sslmode: 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-  ssl_root_cert?: string;
-}
+export type PostgresConnection = DatabaseConnection;
 
 export const pgIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 function sslOptions(c: PostgresConnection): false | ConnectionOptions {
-  switch (c.sslmode) {
-    case 'disable':
-      return false;
-    case 'prefer':
-    case 'require':
-      // libpq semantics: encrypted, certificate not checked
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { rejectUnauthorized: true, ...(c.ssl_root_cert ? { ca: c.ssl_root_cert } : {}), checkServerIdentity: () => undefined };
-    case 'verify-full':
-      // the name checked is the one the user gave, not the address connected to
-      return { rejectUnauthorized: true, ...(c.ssl_root_cert ? { ca: c.ssl_root_cert } : {}), servername: c.host };
-  }
+  const t = tlsPolicy(c);
+  if (!t.encrypt) return false;
+  if (!t.verifyChain) return { rejectUnauthorized: false };
+  return {
+    rejectUnauthorized: true,
+    ...(t.ca ? { ca: t.ca } : {}),
+    // the name checked is the one the user gave, not the address connected to
+    ...(t.verifyHost ? { servername: c.host } : { checkServerIdentity: () => undefined }),
+  };
 }
 
 /** Ends a client at once, even against a server that stopped answering. */
@@ -72,7 +61,7 @@ export async function connectPostgres(c: PostgresConnection, ctx: Pick<DriverCon
   try {
     client = await login(c, address, sslOptions(c), ctx.signal, applicationName);
   } catch (err) {
-    if (c.sslmode === 'prefer' && /does not support SSL/i.test((err as Error).message)) {
+    if (tlsPolicy(c).fallback && /does not support SSL/i.test((err as Error).message)) {
       client = await login(c, address, false, ctx.signal, applicationName).catch((e: unknown) => {
         throw loginError(e, c);
       });

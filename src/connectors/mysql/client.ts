@@ -2,33 +2,16 @@ import net from 'node:net';
 import mysql from 'mysql2';
 import type { DriverContext } from '../../warehouses/types.js';
 import { StepError } from '../../warehouses/types.js';
+import { type DatabaseConnection, tlsPolicy } from '../../lib/database-connection.js';
 
-export interface MysqlConnection {
-  host: string;
-  port: number;
-  database: string;
-  username: string;
-  password?: string;
-  sslmode: 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-  ssl_root_cert?: string;
-}
+export type MysqlConnection = DatabaseConnection;
 
 export type Conn = mysql.Connection;
 
 function sslOptions(c: MysqlConnection): mysql.SslOptions | undefined {
-  const ca = c.ssl_root_cert ? { ca: c.ssl_root_cert } : {};
-  switch (c.sslmode) {
-    case 'disable':
-      return undefined;
-    case 'prefer':
-    case 'require':
-      // libpq semantics: encrypted, certificate not checked
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { rejectUnauthorized: true, verifyIdentity: false, ...ca };
-    case 'verify-full':
-      return { rejectUnauthorized: true, verifyIdentity: true, ...ca };
-  }
+  const t = tlsPolicy(c);
+  if (!t.encrypt) return undefined;
+  return { rejectUnauthorized: t.verifyChain, verifyIdentity: t.verifyHost, ...(t.ca ? { ca: t.ca } : {}) };
 }
 
 /** Ends a connection at once, even against a server that stopped answering. */
@@ -110,7 +93,7 @@ export async function connectMysql(c: MysqlConnection, ctx: Pick<DriverContext, 
   try {
     ({ conn, socket } = await login(c, address, sslOptions(c), ctx.signal));
   } catch (err) {
-    if (c.sslmode === 'prefer' && (err as { code?: string }).code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+    if (tlsPolicy(c).fallback && (err as { code?: string }).code === 'HANDSHAKE_NO_SSL_SUPPORT') {
       ({ conn, socket } = await login(c, address, undefined, ctx.signal).catch((e: unknown) => {
         throw loginError(e, c);
       }));

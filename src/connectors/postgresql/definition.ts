@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import type { ConnectorDefinition } from '../types.js';
-import { SSL_MODES } from '../../warehouses/postgres/definition.js';
+import { connectionFields } from '../../lib/database-connection.js';
 
 export const postgresql: ConnectorDefinition = {
   type: 'postgresql',
@@ -10,16 +10,10 @@ export const postgresql: ConnectorDefinition = {
   streams: null,
   configSchema: Type.Object(
     {
-      host: Type.String({ minLength: 1, maxLength: 255, description: 'Host name or IP address' }),
-      port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 5432 })),
-      database: Type.String({ minLength: 1, maxLength: 255 }),
-      username: Type.String({ minLength: 1, maxLength: 255 }),
-      password: Type.Optional(Type.String({ minLength: 1, writeOnly: true, format: 'password' })),
+      ...connectionFields({ port: 5432, database: 'Database name' }),
       schemas: Type.Optional(
         Type.Array(Type.String({ minLength: 1, maxLength: 63 }), { minItems: 1, uniqueItems: true, default: ['public'], description: 'Schemas whose tables become streams' }),
       ),
-      sslmode: Type.Optional(Type.Enum([...SSL_MODES], { default: 'prefer' })),
-      ssl_root_cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA certificate for verify-ca / verify-full' })),
     },
     { additionalProperties: false },
   ),

@@ -108,6 +108,7 @@ export class HttpClient {
   private readonly agent: Agent;
   private readonly budget: Budget | undefined;
   private readonly base: URL;
+  private readonly auth: AuthSpec;
   /** Requests sent, for the run's figures and the tests. */
   requests = 0;
 
@@ -117,6 +118,7 @@ export class HttpClient {
     private readonly ctx: ConnectorContext,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {
+    this.auth = typeof spec.auth === 'function' ? spec.auth(config) : spec.auth;
     const base = typeof config.base_url === 'string' && config.base_url ? config.base_url : spec.baseUrl(config);
     this.base = new URL(base.endsWith('/') ? base : `${base}/`);
     const lookup: LookupFunction = (hostname, options, callback) => {
@@ -142,7 +144,7 @@ export class HttpClient {
   }
 
   private async authorize(url: URL, headers: Record<string, string>, fresh = false): Promise<void> {
-    const a: AuthSpec = this.spec.auth;
+    const a: AuthSpec = this.auth;
     const c = this.config;
     switch (a.kind) {
       case 'none':
@@ -158,14 +160,17 @@ export class HttpClient {
         headers.authorization = `Basic ${Buffer.from(`${a.username(c)}:${a.password(c)}`).toString('base64')}`;
         return;
       case 'oauth2_refresh':
-      case 'oauth2_client_credentials':
-        headers.authorization = `Bearer ${await this.accessToken(fresh)}`;
+      case 'oauth2_client_credentials': {
+        const token = await this.accessToken(fresh);
+        if (a.tokenHeader) headers[a.tokenHeader.toLowerCase()] = token;
+        else headers.authorization = `Bearer ${token}`;
+      }
     }
   }
 
   /** OAuth2 access token, cached per credential until a minute before it expires. */
   private async accessToken(fresh: boolean): Promise<string> {
-    const a = this.spec.auth;
+    const a = this.auth;
     if (a.kind !== 'oauth2_refresh' && a.kind !== 'oauth2_client_credentials') throw new Error('not an OAuth2 connector');
     const c = this.config;
     const key = hash(this.spec.type, a.tokenUrl(c), a.clientId(c), a.kind === 'oauth2_refresh' ? a.refreshToken(c) : a.clientSecret(c));
@@ -187,7 +192,14 @@ export class HttpClient {
           ? { grant_type: 'refresh_token', refresh_token: a.refreshToken(c), client_id: a.clientId(c), client_secret: a.clientSecret(c) }
           : { grant_type: 'client_credentials', client_id: a.clientId(c), client_secret: a.clientSecret(c), ...(a.scope?.(c) ? { scope: a.scope(c)! } : {}) },
       );
-      const res = await fetch(a.tokenUrl(c), { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, dispatcher: this.agent, signal: this.ctx.signal });
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+      if (a.clientAuth === 'basic') {
+        // the client credentials travel in the Authorization header instead of the form
+        form.delete('client_id');
+        form.delete('client_secret');
+        headers.authorization = `Basic ${Buffer.from(`${a.clientId(c)}:${a.clientSecret(c)}`).toString('base64')}`;
+      }
+      const res = await fetch(a.tokenUrl(c), { method: 'POST', body: form, headers, dispatcher: this.agent, signal: this.ctx.signal });
       const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string; error_description?: string; message?: string };
       if (!res.ok || !body.access_token) {
         throw new HttpError(res.status, `the OAuth token endpoint refused the credentials (${res.status}): ${body.error_description ?? body.error ?? body.message ?? res.statusText}`);
@@ -243,7 +255,7 @@ export class HttpClient {
       }
       if (res.ok) return { body, headers: res.headers as unknown as Headers, status: res.status, url: target };
       const reason = this.vendorMessage(body, res.status, res.statusText);
-      if (res.status === 401 && !refreshed && (this.spec.auth.kind === 'oauth2_refresh' || this.spec.auth.kind === 'oauth2_client_credentials')) {
+      if (res.status === 401 && !refreshed && (this.auth.kind === 'oauth2_refresh' || this.auth.kind === 'oauth2_client_credentials')) {
         refreshed = true; // the access token expired mid-run: refresh once, do not count it
         attempt--;
         continue;

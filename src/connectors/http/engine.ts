@@ -122,6 +122,7 @@ export function defineHttpConnector(spec: HttpConnectorSpec): ConnectorDefinitio
     description: spec.description,
     creatableViaApi: true,
     configSchema: spec.configSchema,
+    ...(spec.validateConfig ? { validateConfig: spec.validateConfig } : {}),
     streams,
     load: async () => connector,
   };
@@ -144,24 +145,26 @@ export async function* readStream(
   let max = since;
   const columns = options.stream.columns.map((c) => c.name);
   const pk = options.stream.primaryKey;
+  const track = (record: Record<string, Json>) => {
+    const v = cursorField ? record[cursorField] : undefined;
+    if (v === null || v === undefined) return;
+    const s = String(v);
+    if (max === null || compareCursor(s, max, compare) > 0) max = s;
+  };
   try {
     const source = stream.read ? stream.read({ client, config, mode: options.mode, cursor: since, signal: ctx.signal }) : readPages(client, stream, config, since, ctx.signal);
     for await (const event of source) {
       if ('deleted' in event) {
         if (event.deleted.length) yield { type: 'deleted', keys: event.deleted.map((r) => pk.map((k) => at(r, k))) };
+        // a deletion that carries the cursor field (the time of a deletion event) advances it too
+        event.deleted.forEach(track);
         continue;
       }
       const rows: unknown[][] = [];
       for (const raw of event.records) {
         const record = stream.transform ? stream.transform(raw) : raw;
         rows.push(columns.map((c) => record[c] ?? null));
-        if (cursorField) {
-          const v = record[cursorField];
-          if (v !== null && v !== undefined) {
-            const s = String(v);
-            if (max === null || compareCursor(s, max, compare) > 0) max = s;
-          }
-        }
+        track(record);
       }
       if (rows.length) yield { type: 'rows', rows };
     }

@@ -1,3 +1,4 @@
+import type { FieldError } from '../../lib/errors.js';
 import type { Column, StreamSchema, SyncMode } from '../types.js';
 import type { HttpClient } from './client.js';
 
@@ -19,8 +20,21 @@ export type AuthSpec =
       refreshToken: (c: Config) => string;
       /** A still-valid access token from the config, used until it expires or is refused. */
       accessToken?: (c: Config) => string | undefined;
+      /** How the client authenticates at the token endpoint: form fields (default) or HTTP Basic (RFC 6749 §2.3.1; Klaviyo requires it). */
+      clientAuth?: 'body' | 'basic';
+      /** The request header that carries the access token, bare (Shopify: X-Shopify-Access-Token); default `Authorization: Bearer`. */
+      tokenHeader?: string;
     }
-  | { kind: 'oauth2_client_credentials'; tokenUrl: (c: Config) => string; clientId: (c: Config) => string; clientSecret: (c: Config) => string; scope?: (c: Config) => string | undefined };
+  | {
+      kind: 'oauth2_client_credentials';
+      tokenUrl: (c: Config) => string;
+      clientId: (c: Config) => string;
+      clientSecret: (c: Config) => string;
+      scope?: (c: Config) => string | undefined;
+      clientAuth?: 'body' | 'basic';
+      /** As for oauth2_refresh. */
+      tokenHeader?: string;
+    };
 
 /** How the next page is requested. */
 export type PaginatorSpec =
@@ -59,7 +73,10 @@ export interface ReadContext {
   signal: AbortSignal;
 }
 
-/** What a custom `read` yields: records, or keys of records deleted at the source. */
+/**
+ * What a custom `read` yields: records, or keys of records deleted at the source. A deleted
+ * key that also carries the stream's cursor field (the time of the deletion) advances the cursor.
+ */
 export type RecordEvent = { records: Record<string, Json>[] } | { deleted: Record<string, Json>[] };
 
 export interface HttpStreamSpec {
@@ -88,12 +105,15 @@ export interface HttpConnectorSpec {
   configSchema: import('typebox').TSchema;
   /** The vendor's API root; a config's `base_url` overrides it (tests point it at a fake). */
   baseUrl: (config: Config) => string;
-  auth: AuthSpec;
+  /** One scheme, or one chosen by the config (vendors that take an API token or OAuth2). */
+  auth: AuthSpec | ((config: Config) => AuthSpec);
   headers?: (config: Config) => Record<string, string>;
   /** Requests per second allowed per credential (shared by every loader using it). */
   rateLimit?: (config: Config) => number;
   /** The credential that identifies the rate-limit bucket (default: the whole config's secrets). */
   rateLimitKey?: (config: Config) => string;
+  /** Checks of the config that JSON Schema cannot express (which fields an auth type needs...). */
+  validateConfig?: (config: Config) => FieldError[];
   /** Reads the vendor's error text from an error response body. */
   errorMessage?: (body: Json, status: number) => string | undefined;
   /** A cheap authenticated call; returns a description of what was reached. */

@@ -97,7 +97,8 @@ class DuckDbSession implements WarehouseSession {
   }
 
   async checkWrite(): Promise<string> {
-    const schema = ident(this.c.schema);
+    // qualified by the database: a schema named like the database file would be ambiguous
+    const schema = `${ident(this.c.database)}.${ident(this.c.schema)}`;
     const table = `${schema}.${ident(scratchTableName())}`;
     try {
       await this.conn.run('BEGIN TRANSACTION');

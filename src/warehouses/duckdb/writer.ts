@@ -33,6 +33,8 @@ class DuckDbStreamWriter implements StreamWriter {
     private readonly conn: DuckDBConnection,
     private readonly load: StreamLoad,
     private readonly path: string,
+    /** The database's own name: a schema named like the database would otherwise be ambiguous. */
+    private readonly catalog: string,
   ) {
     this.file = fs.createWriteStream(path);
     this.done = new Promise((resolve, reject) => {
@@ -54,8 +56,9 @@ class DuckDbStreamWriter implements StreamWriter {
     await this.done;
     const { schema, table, columns, primaryKey, mode, runId, stream } = this.load;
     const c = this.conn;
-    const final = `${q(schema)}.${q(table)}`;
-    const staging = `${q(schema)}.${q(stagingName(table, runId))}`;
+    const sch = `${q(this.catalog)}.${q(schema)}`;
+    const final = `${sch}.${q(table)}`;
+    const staging = `${sch}.${q(stagingName(table, runId))}`;
     try {
       await c.run('BEGIN TRANSACTION');
       const existing = await existingColumns(c, schema, table);
@@ -93,6 +96,8 @@ class DuckDbStreamWriter implements StreamWriter {
           await c.run(`ALTER TABLE ${staging} RENAME TO ${q(table)}`);
         } else {
           for (const col of columns.filter((x) => !existingType.has(x.name))) await c.run(`ALTER TABLE ${final} ADD COLUMN ${q(col.name)} ${duckdbType(col)}`);
+          // DuckDB cannot commit an ALTER TABLE that follows an UPDATE of the same table in one transaction
+          if (this.deleted.length && !existingType.has(DELETED_COLUMN)) await c.run(`ALTER TABLE ${final} ADD COLUMN IF NOT EXISTS ${q(DELETED_COLUMN)} TIMESTAMPTZ`);
           const match = primaryKey.map((k) => `${final}.${q(k)} = s.${q(k)}`).join(' AND ');
           // a row seen again at the source is live again
           const revive = existingType.has(DELETED_COLUMN) ? `, ${q(DELETED_COLUMN)} = NULL` : '';
@@ -111,9 +116,9 @@ class DuckDbStreamWriter implements StreamWriter {
           }
         }
       }
-      await c.run(`CREATE TABLE IF NOT EXISTS ${q(schema)}.${q(STATE_TABLE)} (stream VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, cursor VARCHAR, run_id VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
-      await c.run(`DELETE FROM ${q(schema)}.${q(STATE_TABLE)} WHERE stream = ${lit(stream)}`);
-      await c.run(`INSERT INTO ${q(schema)}.${q(STATE_TABLE)} VALUES (${lit(stream)}, ${lit(table)}, ${cursor === null ? 'NULL' : lit(cursor)}, ${lit(runId)}, now())`);
+      await c.run(`CREATE TABLE IF NOT EXISTS ${sch}.${q(STATE_TABLE)} (stream VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, cursor VARCHAR, run_id VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
+      await c.run(`DELETE FROM ${sch}.${q(STATE_TABLE)} WHERE stream = ${lit(stream)}`);
+      await c.run(`INSERT INTO ${sch}.${q(STATE_TABLE)} VALUES (${lit(stream)}, ${lit(table)}, ${cursor === null ? 'NULL' : lit(cursor)}, ${lit(runId)}, now())`);
       await c.run('COMMIT');
       return { rows };
     } catch (err) {
@@ -135,18 +140,23 @@ class DuckDbWriter implements WarehouseWriter {
   constructor(
     private readonly handle: DuckDbHandle,
     private readonly tmpDir: string,
+    private readonly catalog: string,
   ) {
     this.conn = handle.conn;
   }
 
+  private sch(schema: string): string {
+    return `${q(this.catalog)}.${q(schema)}`;
+  }
+
   async ensureSchema(schema: string): Promise<void> {
-    await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
+    await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${this.sch(schema)}`);
   }
 
   async readState(schema: string, table: string, stream: string): Promise<string | null> {
     if (!(await existingColumns(this.conn, schema, table))) return null;
     if (!(await existingColumns(this.conn, schema, STATE_TABLE))) return null;
-    const r = await this.conn.runAndReadAll(`SELECT cursor FROM ${q(schema)}.${q(STATE_TABLE)} WHERE stream = $stream`, { stream });
+    const r = await this.conn.runAndReadAll(`SELECT cursor FROM ${this.sch(schema)}.${q(STATE_TABLE)} WHERE stream = $stream`, { stream });
     return (r.getRowObjects()[0]?.cursor as string | null | undefined) ?? null;
   }
 
@@ -157,13 +167,13 @@ class DuckDbWriter implements WarehouseWriter {
       { schema, mark: STAGING_MARK },
     );
     for (const { name } of r.getRowObjects() as { name: string }[]) {
-      if (!keep.some((k) => name.endsWith(k))) await this.conn.run(`DROP TABLE IF EXISTS ${q(schema)}.${q(name)}`);
+      if (!keep.some((k) => name.endsWith(k))) await this.conn.run(`DROP TABLE IF EXISTS ${this.sch(schema)}.${q(name)}`);
     }
   }
 
   async begin(load: StreamLoad): Promise<StreamWriter> {
     const file = path.join(this.tmpDir, `${load.runId}-${crypto.randomBytes(4).toString('hex')}.csv`);
-    return new DuckDbStreamWriter(this.conn, load, file);
+    return new DuckDbStreamWriter(this.conn, load, file, this.catalog);
   }
 
   async close(): Promise<void> {
@@ -174,5 +184,7 @@ class DuckDbWriter implements WarehouseWriter {
 export async function openDuckDbWriter(home: string, database: string): Promise<WarehouseWriter> {
   const tmpDir = path.join(home, 'tmp');
   await fs.promises.mkdir(tmpDir, { recursive: true });
-  return new DuckDbWriter(await openDuckDb(home, database), tmpDir);
+  const handle = await openDuckDb(home, database);
+  const catalog = String((await handle.conn.runAndReadAll('SELECT current_database() AS c')).getRowObjects()[0]?.c);
+  return new DuckDbWriter(handle, tmpDir, catalog);
 }

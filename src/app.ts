@@ -22,6 +22,7 @@ import { type Config, loadConfig } from './config.js';
 import type { JobQueue } from './jobs/queue.js';
 import { LoadersService } from './loaders/service.js';
 import { loaderRoutes } from './http/routes/loaders.js';
+import { consoleRoutes } from './http/routes/console.js';
 
 export interface AppDeps {
   db: Db;
@@ -107,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stepTimeoutMs: settings.connectionTestStepTimeoutMs,
     heartbeatMs: settings.sseHeartbeatMs,
   }, deps.logger);
+  await consoleRoutes(app);
   return app;
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../logger.js';
 import { type EgressProxy, startEgressProxy } from '../net/egress-proxy.js';
 import type { NetworkPolicy, ResolvedAddress } from '../net/policy.js';
@@ -16,6 +17,8 @@ export interface OperationSettings {
  */
 export function openOperation(settings: OperationSettings, signal?: AbortSignal): { ctx: DriverContext; resolved: Map<string, ResolvedAddress>; abort(): void; close(): Promise<void> } {
   const controller = new AbortController();
+  // every stream, request and backoff of a run waits on this one signal at once, legitimately
+  setMaxListeners(0, controller.signal);
   const onAbort = () => controller.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) controller.abort();

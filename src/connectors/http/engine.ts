@@ -31,7 +31,9 @@ function recordsOf(body: Json, path: string | undefined): Record<string, Json>[]
 
 /**
  * The declarative read: pages of one stream, as the spec's paginator walks them, with the
- * incremental filter of the committed cursor applied on the first request.
+ * incremental filter of the committed cursor applied on the first request. The next page is
+ * requested as soon as its address is known, before this page's records are handed on, so the
+ * vendor's latency overlaps the work on the records (one page ahead at most: memory stays flat).
  */
 export async function* readPages(client: HttpClient, stream: HttpStreamSpec, config: Config, cursor: string | null, signal: AbortSignal): AsyncGenerator<RecordEvent> {
   const path = typeof stream.path === 'function' ? stream.path(config) : (stream.path ?? '');
@@ -42,53 +44,64 @@ export async function* readPages(client: HttpClient, stream: HttpStreamSpec, con
   const method = stream.method ?? 'GET';
   let offset = p.kind === 'offset' ? (p.startOffset ?? 0) : 0;
   let page = p.kind === 'page' ? (p.firstPage ?? 1) : 0;
-  for (;;) {
-    if (signal.aborted) throw new Error('cancelled');
+  type Page = Awaited<ReturnType<HttpClient['request']>>;
+  const fetchPage = (): Promise<Page> => {
     if (p.kind === 'offset') params = { ...params, [p.offsetParam]: offset, [p.limitParam]: p.limit };
     if (p.kind === 'page') params = { ...params, [p.pageParam]: page };
-    const res = await client.request(method, target, { params, ...(stream.body ? { body: stream.body(config, cursor) } : {}) });
-    const records = recordsOf(res.body, stream.recordsPath);
-    if (records.length) yield { records };
+    const sent = client.request(method, target, { params, ...(stream.body ? { body: stream.body(config, cursor) } : {}) });
+    sent.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
+    return sent;
+  };
+  /** Moves the paginator past this response; false when it was the last page. */
+  const advance = (res: Page, records: Record<string, Json>[]): boolean => {
     switch (p.kind) {
       case 'none':
-        return;
+        return false;
       case 'offset':
-        if (records.length < p.limit) return;
+        if (records.length < p.limit) return false;
         offset += records.length;
-        break;
+        return true;
       case 'page': {
         const total = p.totalPagesPath ? Number(at(res.body, p.totalPagesPath)) : undefined;
-        if (records.length === 0 || (p.size && records.length < p.size) || (total !== undefined && page >= total)) return;
+        if (records.length === 0 || (p.size && records.length < p.size) || (total !== undefined && page >= total)) return false;
         page++;
-        break;
+        return true;
       }
       case 'cursor': {
         const next = at(res.body, p.cursorPath);
-        if (next === undefined || next === null || next === '') return;
+        if (next === undefined || next === null || next === '') return false;
         params = { ...params, [p.cursorParam]: String(next) };
-        break;
+        return true;
       }
       case 'next_url': {
         const next = at(res.body, p.nextUrlPath);
-        if (typeof next !== 'string' || !next) return;
+        if (typeof next !== 'string' || !next) return false;
         target = next; // the next URL carries every parameter itself
         params = {};
-        break;
+        return true;
       }
       case 'link_header': {
         const next = nextLink(res.headers.get('link'));
-        if (!next) return;
+        if (!next) return false;
         target = next;
         params = {};
-        break;
+        return true;
       }
       case 'last_record': {
         const last = records[records.length - 1];
-        if (!at(res.body, p.hasMorePath) || !last) return;
+        if (!at(res.body, p.hasMorePath) || !last) return false;
         params = { ...params, [p.param]: String(at(last, p.field)) };
-        break;
+        return true;
       }
     }
+  };
+  let pending: Promise<Page> | undefined = fetchPage();
+  while (pending) {
+    if (signal.aborted) throw new Error('cancelled');
+    const res: Page = await pending;
+    const records = recordsOf(res.body, stream.recordsPath);
+    pending = advance(res, records) ? fetchPage() : undefined;
+    if (records.length) yield { records };
   }
 }
 

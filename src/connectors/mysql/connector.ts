@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { csvField } from '../../engine/csv.js';
+import { CsvBuffer, csvQuote } from '../../engine/csv.js';
 import { StepError } from '../../warehouses/types.js';
-import { type Column, type Connector, type ReadEvent, type StreamSchema, cursorCandidates } from '../types.js';
+import { type Column, type Connector, type LogicalType, type ReadEvent, type StreamSchema, cursorCandidates } from '../types.js';
 import { type Conn, type MysqlConnection, connectMysql, destroyConnection, run } from './client.js';
 import { cursorParameter, decimalShape, fieldText, isZeroDate, logicalType, maxCursorExpression, mysqlIdent, selectExpression } from './types.js';
 
@@ -86,37 +86,65 @@ async function discover(conn: Conn, signal: AbortSignal, database: string, table
   });
 }
 
+/** The types whose text never needs CSV quoting: digits, dates, `t`/`f`, `\x` hex. */
+const BARE: ReadonlySet<LogicalType> = new Set(['boolean', 'integer', 'decimal', 'number', 'date', 'timestamp', 'timestamptz', 'binary']);
+
 /** Encodes rows as CSV lines (engine/csv.ts conventions) into bounded chunks. */
 class CsvBatcher {
-  private lines: string[] = [];
-  private size = 0;
-  private readonly texts: ((value: unknown) => string | null)[];
+  private readonly out = new CsvBuffer(BATCH_BYTES + 256 * 1024);
+  private readonly fields: ((value: unknown) => string)[];
 
   constructor(columns: Column[]) {
-    this.texts = columns.map((c) => fieldText(c.type));
+    this.fields = columns.map((c) => {
+      const text = fieldText(c.type);
+      return BARE.has(c.type) ? (v) => text(v) ?? '' : (v) => {
+        const t = text(v);
+        return t === null ? '' : csvQuote(t);
+      };
+    });
   }
 
   /** Adds a row; returns true when the batch is full. */
   add(row: unknown[]): boolean {
-    let line = '';
-    for (let i = 0; i < this.texts.length; i++) {
-      if (i > 0) line += ',';
-      line += csvField(this.texts[i]!(row[i]), 'string');
-    }
-    // PostgreSQL's COPY reads a lone unquoted `\.` as the end of the data
-    if (line === '\\.') line = '"\\."';
-    this.lines.push(line);
-    this.size += line.length + 1;
-    return this.lines.length >= BATCH_ROWS || this.size >= BATCH_BYTES;
+    const fields = this.fields;
+    let line = fields[0]!(row[0]);
+    for (let i = 1; i < fields.length; i++) line += ',' + fields[i]!(row[i]);
+    this.out.push(line);
+    return this.out.lines >= BATCH_ROWS || this.out.size >= BATCH_BYTES;
   }
 
   take(): Buffer | null {
-    if (!this.lines.length) return null;
-    const data = Buffer.from(this.lines.join('\n') + '\n', 'utf8');
-    this.lines = [];
-    this.size = 0;
-    return data;
+    return this.out.take();
   }
+}
+
+/**
+ * The rows of an object stream in CSV batches. Rows are pulled with `read()` as long as the
+ * stream has them, and the generator yields once per batch: one await per batch, not per row
+ * (a `for await` over the rows spent an eighth of the read in promise machinery).
+ */
+async function* csvBatches(rows: Readable, batch: CsvBatcher): AsyncGenerator<Buffer> {
+  for (;;) {
+    let row: unknown[] | null;
+    while ((row = rows.read() as unknown[] | null) !== null) {
+      if (batch.add(row)) yield batch.take()!;
+    }
+    if (rows.errored) throw rows.errored;
+    if (rows.readableEnded || rows.destroyed) break;
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        rows.off('readable', done).off('end', done).off('close', done).off('error', fail);
+        resolve();
+      };
+      const fail = (err: Error) => {
+        done();
+        reject(err);
+      };
+      rows.on('readable', done).on('end', done).on('close', done).on('error', fail);
+    });
+  }
+  const rest = batch.take();
+  if (rest) yield rest;
 }
 
 export const connector: Connector = {
@@ -194,18 +222,13 @@ export const connector: Connector = {
       const lost = (err: Error) => rows.destroy(err);
       ctx.signal.addEventListener('abort', abort, { once: true });
       conn.on('error', lost);
-      const batch = new CsvBatcher(columns);
       try {
-        for await (const row of rows) {
-          if (batch.add(row as unknown[])) yield { type: 'csv', data: batch.take()! };
-        }
+        for await (const data of csvBatches(rows, new CsvBatcher(columns))) yield { type: 'csv', data };
       } finally {
         ctx.signal.removeEventListener('abort', abort);
         conn.off('error', lost);
         if (!rows.destroyed) rows.destroy();
       }
-      const rest = batch.take();
-      if (rest) yield { type: 'csv', data: rest };
       await run(conn, ctx.signal, 'COMMIT');
       if (options.mode === 'incremental') yield { type: 'state', cursor };
     } finally {

@@ -142,7 +142,13 @@ export function maxCursorExpression(c: Column): string {
 
 /** MySQL's "zero" dates ('0000-00-00', '2024-00-10', ...) exist nowhere else: they become NULL. */
 export function isZeroDate(text: string): boolean {
-  return /^\d{4}-(00-\d\d|\d\d-00)/.test(text) || text.startsWith('0000-00-00');
+  // 'YYYY-MM-DD...': month or day 00 (character tests: this runs for every date of every row)
+  const zero = 48;
+  return (
+    text.length >= 10 &&
+    text.charCodeAt(4) === 45 &&
+    ((text.charCodeAt(5) === zero && text.charCodeAt(6) === zero) || (text.charCodeAt(8) === zero && text.charCodeAt(9) === zero))
+  );
 }
 
 /**

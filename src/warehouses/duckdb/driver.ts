@@ -75,7 +75,7 @@ export async function openDuckDb(home: string, database: string): Promise<DuckDb
 }
 
 /** DuckDB's memory cap for loads (its buffer manager spills above it). */
-export const DUCKDB_MEMORY_LIMIT = '96MB';
+export const DUCKDB_MEMORY_LIMIT = '64MB';
 
 class DuckDbSession implements WarehouseSession {
   private readonly conn: DuckDBConnection;

@@ -124,24 +124,32 @@ class CsvBatcher {
  * (a `for await` over the rows spent an eighth of the read in promise machinery).
  */
 async function* csvBatches(rows: Readable, batch: CsvBatcher): AsyncGenerator<Buffer> {
-  for (;;) {
-    let row: unknown[] | null;
-    while ((row = rows.read() as unknown[] | null) !== null) {
-      if (batch.add(row)) yield batch.take()!;
+  // listening for errors from the start (and after: see finally): a stream destroyed while a
+  // batch is being written (cancel, lost connection) must fail this read, not the process
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const onError = (err: Error) => {
+    failure ??= err;
+    wake?.();
+  };
+  const onEvent = () => wake?.();
+  rows.on('error', onError).on('readable', onEvent).on('end', onEvent).on('close', onEvent);
+  try {
+    for (;;) {
+      let row: unknown[] | null;
+      while (failure === undefined && (row = rows.read() as unknown[] | null) !== null) {
+        if (batch.add(row)) yield batch.take()!;
+      }
+      // destroy(err) marks the stream errored at once and emits 'error' a tick later
+      const err = failure ?? rows.errored;
+      if (err) throw err;
+      if (rows.readableEnded || rows.destroyed) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
     }
-    if (rows.errored) throw rows.errored;
-    if (rows.readableEnded || rows.destroyed) break;
-    await new Promise<void>((resolve, reject) => {
-      const done = () => {
-        rows.off('readable', done).off('end', done).off('close', done).off('error', fail);
-        resolve();
-      };
-      const fail = (err: Error) => {
-        done();
-        reject(err);
-      };
-      rows.on('readable', done).on('end', done).on('close', done).on('error', fail);
-    });
+  } finally {
+    // the error listener stays: an 'error' still to be emitted must find one
+    rows.off('readable', onEvent).off('end', onEvent).off('close', onEvent);
   }
   const rest = batch.take();
   if (rest) yield rest;
